@@ -1,0 +1,74 @@
+"""Throwaway Dagster projects laid out exactly as `create-dagster project` 1.13.27 lays them.
+
+The files that `dg` reads (pyproject.toml, src/<name>/...) are byte-identical to what
+create-dagster writes; tests/test_project_skeleton.py runs the real create-dagster and
+compares. Left out, because neither `dg check defs` nor `dg launch` reads them: README.md,
+.gitignore, .dg/telemetry.yaml, uv.lock and the project's own .venv. Instead of a venv
+per project, the harness runs its own interpreter with src/ on PYTHONPATH, which is
+what the editable install in a create-dagster venv amounts to.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+SKELETON = Path(__file__).parent / "project_skeleton"
+
+# Variables that would leak the caller's configuration into a case.
+LEAKY_ENV_PREFIXES = ("DAGSTER_", "DLT_", "SOURCES__", "DESTINATION__", "RUNTIME__", "NORMALIZE__", "LOAD__", "EXTRACT__")
+LEAKY_ENV_NAMES = ("PYTHONPATH", "VIRTUAL_ENV")
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+    name: str
+
+    @property
+    def package_dir(self) -> Path:
+        return self.root / "src" / self.name
+
+    @property
+    def defs_dir(self) -> Path:
+        return self.package_dir / "defs"
+
+
+def create_project(root: Path, name: str) -> Project:
+    """Write a fresh project named `name` into the empty or missing folder `root`."""
+    if root.exists() and any(root.iterdir()):
+        raise FileExistsError(f"{root} is not empty")
+    project = Project(root=root, name=name)
+    project.defs_dir.mkdir(parents=True)
+    (root / "tests").mkdir()
+    pyproject = (SKELETON / "pyproject.toml").read_text(encoding="utf-8")
+    (root / "pyproject.toml").write_text(pyproject.replace("{name}", name), encoding="utf-8")
+    (project.package_dir / "definitions.py").write_bytes((SKELETON / "definitions.py").read_bytes())
+    for init in (project.package_dir, project.defs_dir, root / "tests"):
+        (init / "__init__.py").write_text("\n", encoding="utf-8")
+    return project
+
+
+def isolated_env(project: Project, case_dir: Path) -> dict[str, str]:
+    """Environment for one case: its own DAGSTER_HOME, dlt data dir and import path."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(LEAKY_ENV_PREFIXES) and key not in LEAKY_ENV_NAMES
+    }
+    dagster_home = case_dir / "dagster_home"
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    (dagster_home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    dlt_data = case_dir / "dlt_data"
+    dlt_data.mkdir(exist_ok=True)
+    env.update(
+        DAGSTER_HOME=str(dagster_home),
+        DLT_DATA_DIR=str(dlt_data),
+        PYTHONPATH=str(project.root / "src"),
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+        PYTHONUNBUFFERED="1",
+        NO_COLOR="1",
+    )
+    return env

@@ -1,0 +1,116 @@
+"""Render the skill's Jinja2 templates (assets/templates) into file contents.
+
+Shared by scripts/scaffold.py and the eval harness, so what the evals prove is what an
+agent writes. Pure: it returns {relative path: text} and writes nothing.
+
+Needs jinja2, pyyaml and jsonschema; a Dagster project with dagster-dg-cli has all three.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import jsonschema
+import yaml
+
+SKILL_ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES_DIR = SKILL_ROOT / "assets" / "templates"
+APPROACHES = ("component", "pythonic", "asset")
+
+
+class TemplateError(Exception):
+    """A template or its variables are wrong; the message names what and where."""
+
+
+@dataclass(frozen=True)
+class RenderedFile:
+    path: str  # relative to the project's defs folder
+    text: str
+    template: Path  # the template file it came from
+
+
+def load_manifest(approach: str, templates_dir: Path = TEMPLATES_DIR) -> dict[str, Any]:
+    if approach not in APPROACHES:
+        raise TemplateError(f"unknown approach {approach!r}; choose one of {', '.join(APPROACHES)}")
+    manifest_path = templates_dir / approach / "template.yaml"
+    try:
+        manifest = yaml.safe_load(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise TemplateError(f"{manifest_path}: cannot read template manifest: {exc}") from exc
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), list):
+        raise TemplateError(f"{manifest_path}: expected a mapping with a 'files' list")
+    return manifest
+
+
+def resolve_variables(given: dict[str, Any], templates_dir: Path = TEMPLATES_DIR) -> dict[str, Any]:
+    """Validate variables against variables.schema.json and fill in the defaults."""
+    schema_path = templates_dir / "variables.schema.json"
+    schema = json.loads(schema_path.read_text(encoding="utf-8"))
+    errors = sorted(
+        jsonschema.Draft202012Validator(schema).iter_errors(given), key=lambda e: list(e.path)
+    )
+    if errors:
+        lines = [f"{'/'.join(map(str, e.path)) or '(variables)'}: {e.message}" for e in errors]
+        raise TemplateError("invalid template variables:\n  " + "\n  ".join(lines))
+    resolved = {
+        name: prop["default"]
+        for name, prop in schema["properties"].items()
+        if "default" in prop
+    }
+    resolved.update(given)
+    pipeline_name = resolved["pipeline_name"]
+    resolved.setdefault("defs_name", pipeline_name)
+    resolved.setdefault("source_name", pipeline_name)
+    resolved.setdefault("group_name", resolved["defs_name"])
+    resolved.setdefault("duckdb_file", f"{pipeline_name}.duckdb")
+    return resolved
+
+
+def _environment(templates_dir: Path) -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir)),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+
+
+def render(
+    approach: str, given: dict[str, Any], templates_dir: Path = TEMPLATES_DIR
+) -> list[RenderedFile]:
+    """Render every file of one approach's template with the given variables."""
+    manifest = load_manifest(approach, templates_dir)
+    variables = resolve_variables(given, templates_dir)
+    env = _environment(templates_dir)
+    rendered = []
+    for entry in manifest["files"]:
+        template_name = entry["template"]
+        try:
+            path = env.from_string(entry["path"]).render(variables)
+            text = env.get_template(template_name).render(variables)
+        except jinja2.TemplateError as exc:
+            where = getattr(exc, "filename", None) or template_name
+            line = getattr(exc, "lineno", None)
+            raise TemplateError(f"{where}{':' + str(line) if line else ''}: {exc}") from exc
+        rendered.append(
+            RenderedFile(path=path, text=_tidy(text), template=templates_dir / template_name)
+        )
+    return rendered
+
+
+def _tidy(text: str) -> str:
+    """Collapse the runs of blank lines that conditional blocks leave behind."""
+    lines: list[str] = []
+    for line in text.splitlines():
+        if not line.strip() and len(lines) >= 2 and not lines[-1].strip() and not lines[-2].strip():
+            continue
+        lines.append(line.rstrip())
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    return "\n".join(lines).rstrip() + "\n"
