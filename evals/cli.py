@@ -30,7 +30,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if not cases:
-        print(f"error: no cases found in {args.cases}" + (f" matching {args.select!r}" if args.select else ""), file=sys.stderr)
+        print(
+            f"error: no cases found in {args.cases}" + (f" matching {args.select!r}" if args.select else ""),
+            file=sys.stderr,
+        )
         return 2
     print(f"running {len(cases)} case(s)", flush=True)
     results = run_cases(

@@ -18,7 +18,16 @@ from pathlib import Path
 SKELETON = Path(__file__).parent / "project_skeleton"
 
 # Variables that would leak the caller's configuration into a case.
-LEAKY_ENV_PREFIXES = ("DAGSTER_", "DLT_", "SOURCES__", "DESTINATION__", "RUNTIME__", "NORMALIZE__", "LOAD__", "EXTRACT__")
+LEAKY_ENV_PREFIXES = (
+    "DAGSTER_",
+    "DLT_",
+    "SOURCES__",
+    "DESTINATION__",
+    "RUNTIME__",
+    "NORMALIZE__",
+    "LOAD__",
+    "EXTRACT__",
+)
 LEAKY_ENV_NAMES = ("PYTHONPATH", "VIRTUAL_ENV")
 
 

@@ -45,8 +45,7 @@ class RestApiServer:
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self._records = {
-            name: [make_record(name, i) for i in range(1, count + 1)]
-            for name, count in self.counts.items()
+            name: [make_record(name, i) for i in range(1, count + 1)] for name, count in self.counts.items()
         }
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -86,7 +85,7 @@ class RestApiServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_GET(self) -> None:  # noqa: N802 (http.server naming)
                 parsed = urlparse(self.path)
                 query = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
                 resource = parsed.path.strip("/")

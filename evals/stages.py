@@ -99,13 +99,14 @@ def assert_tables(run: CaseRun) -> None:
             }
             if expected.table not in tables:
                 user_tables = sorted(t for t in tables if not t.split(".", 1)[1].startswith("_dlt"))
-                problems.append(
-                    f"{expected.database}: no table {expected.table} (found: {', '.join(user_tables) or 'none'})"
-                )
+                found = ", ".join(user_tables) or "none"
+                problems.append(f"{expected.database}: no table {expected.table} (found: {found})")
                 continue
             rows = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
         if rows != expected.rows:
-            problems.append(f"{expected.database}: {expected.table} has {rows} rows, expected {expected.rows}")
+            problems.append(
+                f"{expected.database}: {expected.table} has {rows} rows, expected {expected.rows}"
+            )
     if case.asset_keys is not None:
         problems.extend(_asset_key_problems(run))
     if problems:

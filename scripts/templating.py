@@ -50,17 +50,11 @@ def resolve_variables(given: dict[str, Any], templates_dir: Path = TEMPLATES_DIR
     """Validate variables against variables.schema.json and fill in the defaults."""
     schema_path = templates_dir / "variables.schema.json"
     schema = json.loads(schema_path.read_text(encoding="utf-8"))
-    errors = sorted(
-        jsonschema.Draft202012Validator(schema).iter_errors(given), key=lambda e: list(e.path)
-    )
+    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(given), key=lambda e: list(e.path))
     if errors:
         lines = [f"{'/'.join(map(str, e.path)) or '(variables)'}: {e.message}" for e in errors]
         raise TemplateError("invalid template variables:\n  " + "\n  ".join(lines))
-    resolved = {
-        name: prop["default"]
-        for name, prop in schema["properties"].items()
-        if "default" in prop
-    }
+    resolved = {name: prop["default"] for name, prop in schema["properties"].items() if "default" in prop}
     resolved.update(given)
     pipeline_name = resolved["pipeline_name"]
     resolved.setdefault("defs_name", pipeline_name)
@@ -81,9 +75,7 @@ def _environment(templates_dir: Path) -> jinja2.Environment:
     )
 
 
-def render(
-    approach: str, given: dict[str, Any], templates_dir: Path = TEMPLATES_DIR
-) -> list[RenderedFile]:
+def render(approach: str, given: dict[str, Any], templates_dir: Path = TEMPLATES_DIR) -> list[RenderedFile]:
     """Render every file of one approach's template with the given variables."""
     manifest = load_manifest(approach, templates_dir)
     variables = resolve_variables(given, templates_dir)
@@ -98,9 +90,7 @@ def render(
             where = getattr(exc, "filename", None) or template_name
             line = getattr(exc, "lineno", None)
             raise TemplateError(f"{where}{':' + str(line) if line else ''}: {exc}") from exc
-        rendered.append(
-            RenderedFile(path=path, text=_tidy(text), template=templates_dir / template_name)
-        )
+        rendered.append(RenderedFile(path=path, text=_tidy(text), template=templates_dir / template_name))
     return rendered
 
 
