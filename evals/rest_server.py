@@ -91,8 +91,11 @@ class RestApiServer:
                 resource = parsed.path.strip("/")
                 with server._lock:
                     server.requests.append(LoggedRequest(parsed.path, query))
-                body = server.page(resource, query)
-                status = 200 if body is not None else 404
+                try:
+                    body = server.page(resource, query)
+                    status = 200 if body is not None else 404
+                except ValueError as exc:  # a malformed page or cursor parameter
+                    body, status = {"error": str(exc)}, 400
                 payload = json.dumps(body if body is not None else {"error": "not found"})
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
