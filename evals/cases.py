@@ -1,9 +1,15 @@
-"""Discover eval cases: YAML files under evals/cases, validated against case.schema.json."""
+"""Discover eval cases: YAML files under evals/cases, validated against case.schema.json.
+
+A case makes a project from a template (`template` + `vars`) or from literal files
+(`files`, used for documented snippets), checks it, then runs its steps: `launch`
+(dg launch), `add_records` (to the loopback API) and `expect` (tables, asset keys,
+requests). Without `steps`, a case runs `launch` (default: all assets) then `expect`.
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,17 +32,117 @@ class TableExpectation:
 
 
 @dataclass(frozen=True)
+class RequestExpectation:
+    path: str
+    query: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Expect:
+    tables: tuple[TableExpectation, ...] = ()
+    asset_keys: tuple[tuple[str, ...], ...] | None = None
+    requests: tuple[RequestExpectation, ...] = ()
+    absent_requests: tuple[RequestExpectation, ...] = ()
+
+
+@dataclass(frozen=True)
+class Launch:
+    assets: str | None = None
+    job: str | None = None
+    partition: str | None = None
+    partition_range: str | None = None
+    config: dict[str, Any] | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    fails_with: str | None = None
+
+
+@dataclass(frozen=True)
+class AddRecords:
+    counts: dict[str, int]
+
+
+Step = Launch | AddRecords | Expect
+
+
+@dataclass(frozen=True)
 class Case:
     name: str
     path: Path
-    template: str
-    vars: dict[str, Any]
-    tables: tuple[TableExpectation, ...]
-    asset_keys: tuple[tuple[str, ...], ...] | None = None
+    steps: tuple[Step, ...]
+    template: str | None = None
+    vars: dict[str, Any] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)
     server: dict[str, Any] | None = None
-    launch_assets: str = "*"
+    env: dict[str, str] = field(default_factory=dict)
+    check_fails_with: str | None = None
     timeout: float = 300
     description: str = ""
+
+    @property
+    def expectations(self) -> tuple[Expect, ...]:
+        return tuple(s for s in self.steps if isinstance(s, Expect))
+
+
+def _expect(data: dict[str, Any]) -> Expect:
+    def requests(key: str) -> tuple[RequestExpectation, ...]:
+        return tuple(RequestExpectation(**r) for r in data.get(key, []))
+
+    return Expect(
+        tables=tuple(TableExpectation(**t) for t in data.get("tables", [])),
+        asset_keys=tuple(tuple(k) for k in data["asset_keys"]) if "asset_keys" in data else None,
+        requests=requests("requests"),
+        absent_requests=requests("absent_requests"),
+    )
+
+
+def _step(data: dict[str, Any]) -> Step:
+    ((kind, body),) = data.items()
+    if kind == "launch":
+        return Launch(**body)
+    if kind == "add_records":
+        return AddRecords(counts=body)
+    return _expect(body)
+
+
+def _shape_problem(data: dict[str, Any]) -> str | None:
+    """Rules that JSON Schema would only report as 'not valid under any of the given schemas'."""
+    if ("template" in data) == ("files" in data):
+        return "give either template (with vars) or files, not both or neither"
+    if ("steps" in data) == ("expect" in data or "launch" in data):
+        return "give either steps, or launch and/or expect, not both or neither"
+    if "steps" not in data and "expect" not in data:
+        return "expect is required without steps"
+    if data.get("server") is None and any("add_records" in s for s in data.get("steps", [])):
+        return "add_records needs a server"
+    return None
+
+
+def case_from_data(data: Any, path: Path) -> Case:
+    """Validate parsed case data; `path` is where it came from (named in every error)."""
+    errors = sorted(jsonschema.Draft202012Validator(SCHEMA).iter_errors(data), key=lambda e: list(e.path))
+    if errors:
+        details = "; ".join(f"{'/'.join(map(str, e.path)) or '(case)'}: {e.message}" for e in errors)
+        raise CaseError(f"{path}: invalid case: {details}")
+    problem = _shape_problem(data)
+    if problem:
+        raise CaseError(f"{path}: invalid case: {problem}")
+    if "steps" in data:
+        steps = tuple(_step(s) for s in data["steps"])
+    else:
+        steps = (Launch(**{"assets": "*", **data.get("launch", {})}), _expect(data["expect"]))
+    return Case(
+        name=data.get("name", path.stem),
+        path=path,
+        steps=steps,
+        template=data.get("template"),
+        vars=data.get("vars", {}),
+        files=data.get("files", {}),
+        server=data.get("server"),
+        env=data.get("env", {}),
+        check_fails_with=data.get("check", {}).get("fails_with"),
+        timeout=data.get("timeout", 300),
+        description=data.get("description", ""),
+    )
 
 
 def load_case(path: Path) -> Case:
@@ -44,23 +150,7 @@ def load_case(path: Path) -> Case:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise CaseError(f"{path}: cannot read case: {exc}") from exc
-    errors = sorted(jsonschema.Draft202012Validator(SCHEMA).iter_errors(data), key=lambda e: list(e.path))
-    if errors:
-        details = "; ".join(f"{'/'.join(map(str, e.path)) or '(case)'}: {e.message}" for e in errors)
-        raise CaseError(f"{path}: invalid case: {details}")
-    expect = data["expect"]
-    return Case(
-        name=data.get("name", path.stem),
-        path=path,
-        template=data["template"],
-        vars=data["vars"],
-        tables=tuple(TableExpectation(**t) for t in expect["tables"]),
-        asset_keys=tuple(tuple(k) for k in expect["asset_keys"]) if "asset_keys" in expect else None,
-        server=data.get("server"),
-        launch_assets=data.get("launch", {}).get("assets", "*"),
-        timeout=data.get("timeout", 300),
-        description=data.get("description", ""),
-    )
+    return case_from_data(data, path)
 
 
 def discover(cases_dir: Path = CASES_DIR, select: str | None = None) -> list[Case]:

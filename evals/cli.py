@@ -18,6 +18,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--cases", type=Path, default=CASES_DIR, help="folder of case YAML files")
     parser.add_argument("--templates", type=Path, default=templating.TEMPLATES_DIR, help="templates folder")
     parser.add_argument("--json", type=Path, dest="json_path", help="also write a JSON report here")
+    parser.add_argument("--jobs", type=int, default=1, help="cases to run at once (default 1)")
     parser.add_argument("--keep", action="store_true", help="keep each case's temp folder")
     return parser.parse_args(argv)
 
@@ -40,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         cases,
         templates_dir=args.templates,
         keep=args.keep,
+        jobs=args.jobs,
         on_result=lambda r: print(report.result_line(r), flush=True),
     )
     print()

@@ -6,6 +6,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,11 +16,11 @@ from evals.cases import Case
 from evals.rest_server import RestApiServer
 from evals.skill import templating
 
-STAGE_FUNCTIONS: dict[str, Callable[[stages.CaseRun], None]] = {
-    "render": stages.render,
-    "check": stages.check,
-    "materialize": stages.materialize,
-    "assert": stages.assert_tables,
+STEP_STAGES = {stages.Launch: "materialize", stages.AddRecords: "materialize", stages.Expect: "assert"}
+STEP_FUNCTIONS = {
+    stages.Launch: stages.launch,
+    stages.AddRecords: stages.add_records,
+    stages.Expect: stages.expect,
 }
 
 
@@ -35,6 +36,18 @@ class CaseResult:
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
 
+def _plan(case: Case) -> list[tuple[str, Callable[[stages.CaseRun], None]]]:
+    """The case as (stage name, action) pairs in the order they run."""
+    plan: list[tuple[str, Callable[[stages.CaseRun], None]]] = [
+        ("render", stages.render),
+        ("check", stages.check),
+    ]
+    for step in case.steps:
+        function = STEP_FUNCTIONS[type(step)]
+        plan.append((STEP_STAGES[type(step)], lambda run, f=function, s=step: f(run, s)))
+    return plan
+
+
 def run_case(case: Case, templates_dir: Path = templating.TEMPLATES_DIR, keep: bool = False) -> CaseResult:
     result = CaseResult(name=case.name, path=case.path)
     start = time.monotonic()
@@ -48,21 +61,21 @@ def run_case(case: Case, templates_dir: Path = templating.TEMPLATES_DIR, keep: b
                 deadline=start + case.timeout,
             )
             if case.server is not None:
-                server = stack.enter_context(
+                run.server = stack.enter_context(
                     RestApiServer(case.server["resources"], page_size=case.server.get("page_size", 2))
                 )
-                run.base_url = server.url
-            for name, stage in STAGE_FUNCTIONS.items():
-                result.stage = name
-                stage_start = time.monotonic()
+            for stage_name, action in _plan(case):
+                result.stage = stage_name
+                action_start = time.monotonic()
                 try:
-                    stage(run)
+                    action(run)
                 except stages.StageFailure as failure:
                     result.message = failure.message
                     result.output = failure.output
                     return result
                 finally:
-                    result.stage_seconds[name] = time.monotonic() - stage_start
+                    elapsed = time.monotonic() - action_start
+                    result.stage_seconds[stage_name] = result.stage_seconds.get(stage_name, 0.0) + elapsed
             result.passed = True
             return result
     finally:
@@ -78,11 +91,13 @@ def run_cases(
     templates_dir: Path = templating.TEMPLATES_DIR,
     keep: bool = False,
     on_result: Callable[[CaseResult], None] | None = None,
+    jobs: int = 1,
 ) -> list[CaseResult]:
-    results = []
-    for case in cases:
-        result = run_case(case, templates_dir, keep)
-        results.append(result)
-        if on_result:
-            on_result(result)
-    return results
+    """Run cases, `jobs` at a time; results come back in the order of `cases`."""
+    cases = list(cases)
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = [pool.submit(run_case, case, templates_dir, keep) for case in cases]
+        for future in as_completed(futures):
+            if on_result:
+                on_result(future.result())
+        return [f.result() for f in futures]

@@ -1,7 +1,9 @@
 """The four stages of a case: render -> check -> materialize -> assert.
 
-Each stage takes the CaseRun and either returns or raises StageFailure with a message
-that names the file to look at (a rendered file and its template, or the case file).
+render and check run once; then each step runs in order, reported under the stage it
+belongs to: launch and add_records under materialize, expect under assert. Each function
+either returns or raises StageFailure with a message that names the file to look at (a
+rendered file and its template, or the case file).
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from pathlib import Path
 
 import duckdb
 
-from evals.cases import Case
+from evals.cases import AddRecords, Case, Expect, Launch
 from evals.commands import CommandResult, run_command
 from evals.project import Project, create_project, isolated_env
+from evals.rest_server import RestApiServer
 from evals.skill import templating
 
 STAGES = ("render", "check", "materialize", "assert")
@@ -37,11 +40,12 @@ class CaseRun:
     case: Case
     workdir: Path
     templates_dir: Path
-    base_url: str | None = None
+    server: RestApiServer | None = None
     project: Project | None = None
     env: dict[str, str] = field(default_factory=dict)
     rendered: list[templating.RenderedFile] = field(default_factory=list)
     deadline: float = 0.0
+    requests_seen: int = 0  # API requests logged before the latest launch
 
     def remaining(self) -> float:
         left = self.deadline - time.monotonic()
@@ -56,16 +60,25 @@ def dg(*args: str) -> list[str]:
 
 
 def render(run: CaseRun) -> None:
+    """Lay out a fresh project and write the case's files into its defs folder."""
     case = run.case
-    variables = dict(case.vars)
-    if run.base_url is not None:
-        variables["base_url"] = run.base_url
-    try:
-        run.rendered = templating.render(case.template, variables, run.templates_dir)
-    except templating.TemplateError as exc:
-        raise StageFailure(f"{case.path}: cannot render template {case.template!r}: {exc}") from exc
+    if case.template is not None:
+        variables = dict(case.vars)
+        if run.server is not None:
+            variables["base_url"] = run.server.url
+        try:
+            run.rendered = templating.render(case.template, variables, run.templates_dir)
+        except templating.TemplateError as exc:
+            raise StageFailure(f"{case.path}: cannot render template {case.template!r}: {exc}") from exc
+    else:
+        run.rendered = [
+            templating.RenderedFile(path=path, text=text, template=case.path)
+            for path, text in case.files.items()
+        ]
     run.project = create_project(run.workdir / "project", "evalproj")
-    run.env = isolated_env(run.project, run.workdir)
+    run.env = {**isolated_env(run.project, run.workdir), **case.env}
+    if run.server is not None:
+        run.env["EVAL_API_BASE_URL"] = run.server.url
     for rendered in run.rendered:
         target = run.project.defs_dir / rendered.path
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -73,20 +86,46 @@ def render(run: CaseRun) -> None:
 
 
 def check(run: CaseRun) -> None:
-    _run_dg(run, dg("check", "defs"))
+    _run_dg(run, dg("check", "defs"), fails_with=run.case.check_fails_with)
 
 
-def materialize(run: CaseRun) -> None:
-    _run_dg(run, dg("launch", "--assets", run.case.launch_assets))
+def launch(run: CaseRun, step: Launch) -> None:
+    args = ["launch"]
+    for flag, value in (
+        ("--assets", step.assets if step.assets or step.job else "*"),
+        ("--job", step.job),
+        ("--partition", step.partition),
+        ("--partition-range", step.partition_range),
+    ):
+        if value is not None:
+            args += [flag, value]
+    if step.config is not None:
+        args += ["--config-json", json.dumps(step.config)]
+    if run.server is not None:
+        run.requests_seen = len(run.server.requests)
+    _run_dg(run, dg(*args), env={**run.env, **step.env}, fails_with=step.fails_with)
 
 
-def assert_tables(run: CaseRun) -> None:
-    case = run.case
+def add_records(run: CaseRun, step: AddRecords) -> None:
+    for resource, count in step.counts.items():
+        run.server.add_records(resource, count)
+
+
+def expect(run: CaseRun, step: Expect) -> None:
+    problems = _table_problems(run, step)
+    if step.asset_keys is not None:
+        problems.extend(_asset_key_problems(run, step))
+    problems.extend(_request_problems(run, step))
+    if problems:
+        raise StageFailure(f"{run.case.path}: " + "; ".join(problems))
+
+
+def _table_problems(run: CaseRun, step: Expect) -> list[str]:
     problems = []
-    for expected in case.tables:
+    for expected in step.tables:
         database = run.project.root / expected.database
         if not database.is_file():
-            found = sorted(p.name for p in run.project.root.rglob("*.duckdb"))
+            found = sorted(str(p.relative_to(run.project.root)) for p in run.project.root.rglob("*.duckdb"))
             problems.append(f"no DuckDB file {expected.database} (found: {', '.join(found) or 'none'})")
             continue
         schema, table = expected.table.split(".", 1)
@@ -107,20 +146,44 @@ def assert_tables(run: CaseRun) -> None:
             problems.append(
                 f"{expected.database}: {expected.table} has {rows} rows, expected {expected.rows}"
             )
-    if case.asset_keys is not None:
-        problems.extend(_asset_key_problems(run))
-    if problems:
-        raise StageFailure(f"{case.path}: " + "; ".join(problems))
+    return problems
 
 
-def _asset_key_problems(run: CaseRun) -> list[str]:
+def _request_problems(run: CaseRun, step: Expect) -> list[str]:
+    if not (step.requests or step.absent_requests):
+        return []
+    if run.server is None:
+        return ["request expectations need a server"]
+    latest = run.server.requests[run.requests_seen :]
+
+    def matches(wanted) -> bool:
+        return any(
+            r.path == wanted.path and all(r.query.get(k) == v for k, v in wanted.query.items())
+            for r in latest
+        )
+
+    seen = [f"{r.path}?{r.query}" for r in latest]
+    problems = [
+        f"no request to {w.path} with {w.query} in the latest launch (seen: {seen})"
+        for w in step.requests
+        if not matches(w)
+    ]
+    problems += [
+        f"unexpected request to {w.path} with {w.query} in the latest launch"
+        for w in step.absent_requests
+        if matches(w)
+    ]
+    return problems
+
+
+def _asset_key_problems(run: CaseRun, step: Expect) -> list[str]:
     result = run_command(dg("list", "defs", "--json"), run.project.root, run.env, run.remaining())
     if result.returncode != 0:
         raise StageFailure(f"{run.case.path}: dg list defs failed", _tail(result.output))
     start = result.output.find("{")
     listed = json.loads(result.output[start:])
     actual = {tuple(a["asset_key_parts"]) for a in listed["assets"] if a.get("is_executable", True)}
-    expected = set(run.case.asset_keys)
+    expected = set(step.asset_keys)
     problems = []
     if expected - actual:
         problems.append(f"missing asset keys {sorted(expected - actual)}")
@@ -129,10 +192,25 @@ def _asset_key_problems(run: CaseRun) -> list[str]:
     return problems
 
 
-def _run_dg(run: CaseRun, args: list[str]) -> CommandResult:
-    result = run_command(args, run.project.root, run.env, run.remaining())
+def _run_dg(
+    run: CaseRun, args: list[str], env: dict[str, str] | None = None, fails_with: str | None = None
+) -> CommandResult:
+    result = run_command(args, run.project.root, env or run.env, run.remaining())
     if result.timed_out:
         raise StageFailure(f"`{_short(result)}` timed out after {result.seconds:.0f}s", _tail(result.output))
+    if fails_with is not None:
+        if result.returncode == 0:
+            raise StageFailure(
+                f"{run.case.path}: `{_short(result)}` succeeded, expected it to fail with {fails_with!r}",
+                _tail(result.output),
+            )
+        if fails_with not in result.output:
+            raise StageFailure(
+                f"{run.case.path}: `{_short(result)}` failed without the expected text {fails_with!r}"
+                f"{_culprit(run, result.output)}",
+                _tail(result.output),
+            )
+        return result
     if result.returncode != 0:
         raise StageFailure(
             f"`{_short(result)}` failed (exit {result.returncode}){_culprit(run, result.output)}",

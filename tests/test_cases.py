@@ -22,7 +22,7 @@ def test_malformed_yaml_names_the_file(tmp_path):
 
 def test_schema_violation_names_the_field(tmp_path):
     bad = tmp_path / "bad.yaml"
-    bad.write_text("template: dbt\nvars: {}\nexpect: {tables: []}\n")
+    bad.write_text("template: dbt\nvars: {}\nexpect: {tables: [{table: x}]}\n")
     with pytest.raises(CaseError) as info:
         load_case(bad)
     assert "template" in str(info.value) and "expect/tables" in str(info.value)

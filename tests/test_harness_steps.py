@@ -1,0 +1,54 @@
+"""Literal-file cases and steps: expected failures, and a wrong expectation caught."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from evals.cases import CaseError, case_from_data
+from evals.runner import run_case
+
+FAILING_ASSET = """\
+import dagster as dg
+
+
+@dg.asset
+def exploding(context: dg.AssetExecutionContext) -> None:
+    raise RuntimeError("boom from the asset")
+"""
+
+
+def failing_case(fails_with: str) -> dict:
+    return {"files": {"exploding.py": FAILING_ASSET}, "steps": [{"launch": {"fails_with": fails_with}}]}
+
+
+@pytest.mark.slow
+def test_expected_launch_failure_passes_and_wrong_text_fails(tmp_path):
+    where = tmp_path / "case.yaml"
+    ok = run_case(case_from_data(failing_case("boom from the asset"), where))
+    assert ok.passed, ok.message + ok.output
+
+    wrong = run_case(case_from_data(failing_case("a different error"), where))
+    assert not wrong.passed and wrong.stage == "materialize"
+    assert "failed without the expected text 'a different error'" in wrong.message
+    assert str(where) in wrong.message
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            {"files": {"a.py": ""}, "template": "asset", "vars": {}, "expect": {"tables": []}},
+            "either template",
+        ),
+        ({"files": {"a.py": ""}}, "either steps"),
+        ({"files": {"a.py": ""}, "steps": [{"add_records": {"items": 1}}]}, "add_records needs a server"),
+        ({"files": {"../a.py": ""}, "steps": [{"launch": {}}]}, "files"),
+        ({"files": {"a.py": ""}, "steps": [{"launch": {}, "expect": {}}]}, "steps/0"),
+    ],
+)
+def test_malformed_cases_are_refused_with_a_reason(data, message):
+    with pytest.raises(CaseError) as info:
+        case_from_data(data, Path("where.yaml"))
+    assert "where.yaml" in str(info.value) and message in str(info.value)
