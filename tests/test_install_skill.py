@@ -1,0 +1,150 @@
+"""The skill installs with the real `skills` CLI (npm) the way users install it, and works there."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from evals.links import broken_links
+from evals.shipping import clean_checkout, expected_install, files_under, unwanted_files
+from evals.skill import SKILL_ROOT
+from evals.skills_cli import InstallerError, RegistryUnreachable, ensure_skills_cli
+
+pytestmark = pytest.mark.slow
+
+AGENTSKILLS = Path(sys.executable).parent / "agentskills"
+APPROACHES = ("component", "pythonic", "asset")
+
+
+@pytest.fixture(scope="session")
+def skills_cli():
+    try:
+        return ensure_skills_cli()
+    except RegistryUnreachable as exc:
+        pytest.skip(f"the npm registry cannot be reached, so the skills CLI cannot be installed: {exc}")
+    except InstallerError as exc:
+        pytest.fail(str(exc))
+
+
+def add(skills_cli, source: Path, project: Path, home: Path, *extra: str) -> subprocess.CompletedProcess:
+    project.mkdir(parents=True, exist_ok=True)
+    done = skills_cli.run(
+        ["add", str(source), "--skill", "dlt-dagster", "-a", "claude-code", "-y", "--copy", *extra],
+        cwd=project,
+        home=home,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done
+
+
+@pytest.fixture(scope="module")
+def install(skills_cli, tmp_path_factory):
+    """(source, installed): a clean checkout of this repository, and its copy installed by `skills add`."""
+    base = tmp_path_factory.mktemp("install")
+    source = clean_checkout(SKILL_ROOT, base / "checkout" / "dlt-dagster")
+    project = base / "project"
+    add(skills_cli, source, project, base / "home")
+    installed = project / ".claude" / "skills" / "dlt-dagster"
+    assert installed.is_dir(), f"skills add did not create {installed}: {sorted(files_under(project))[:20]}"
+    return source, installed
+
+
+def test_install_lands_skill_md_references_templates_and_scripts(install):
+    source, installed = install
+    assert (installed / "SKILL.md").read_bytes() == (source / "SKILL.md").read_bytes()
+    references = sorted(p.name for p in (source / "references").glob("*.md"))
+    assert sorted(p.name for p in (installed / "references").glob("*.md")) == references
+    for approach in APPROACHES:
+        assert (installed / "assets" / "templates" / approach / "template.yaml").is_file(), approach
+    assert (installed / "assets" / "templates" / "variables.schema.json").is_file()
+    assert (installed / "scripts" / "templating.py").is_file()
+
+
+def test_install_copies_exactly_the_checkout_less_what_the_cli_excludes(install):
+    source, installed = install
+    assert files_under(installed) == expected_install(source)
+
+
+def test_nothing_that_should_not_ship_is_installed(install):
+    _, installed = install
+    assert unwanted_files(installed) == []
+
+
+@pytest.mark.skipif(not AGENTSKILLS.exists(), reason="skills-ref needs Python >= 3.11; not installed here")
+def test_installed_copy_passes_agentskills_validate(install):
+    _, installed = install
+    done = subprocess.run([str(AGENTSKILLS), "validate", str(installed)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.xfail(
+    condition=not any((SKILL_ROOT / "references").glob("*.md")),
+    reason="references/*.md are not written yet, so SKILL.md's links to them are broken",
+    strict=True,
+)
+def test_every_relative_link_in_the_installed_copy_resolves(install):
+    _, installed = install
+    assert [str(link) for link in broken_links(installed)] == []
+
+
+def test_list_shows_the_skill_and_its_description(skills_cli, tmp_path):
+    done = skills_cli.run(["add", str(SKILL_ROOT), "--list"], cwd=tmp_path, home=tmp_path / "home")
+    assert done.returncode == 0, done.stdout + done.stderr
+    listed = " ".join(done.stdout.replace("│", " ").split())
+    meta = yaml.safe_load((SKILL_ROOT / "SKILL.md").read_text(encoding="utf-8").split("---\n", 2)[1])
+    assert re.search(r"\bdlt-dagster\b", listed), done.stdout
+    assert " ".join(meta["description"].split()) in listed, done.stdout
+    assert not (tmp_path / ".claude").exists(), "--list must not install anything"
+
+
+# The checks above can fail: each is run here against a copy broken on purpose.
+
+
+def test_link_check_fails_on_a_broken_link_in_a_reference(install, tmp_path):
+    _, installed = install
+    broken = shutil.copytree(installed, tmp_path / "dlt-dagster")
+    (broken / "references").mkdir(exist_ok=True)
+    (broken / "references" / "extra.md").write_text(
+        "# Extra\n\nSee [the component guide](component-guide.md) and [SKILL.md](../SKILL.md).\n",
+        encoding="utf-8",
+    )
+    found = [(link.source.name, link.target) for link in broken_links(broken)]
+    assert ("extra.md", "component-guide.md") in found
+    assert ("extra.md", "../SKILL.md") not in found
+
+
+def test_link_check_fails_when_a_linked_file_is_missing_or_outside(tmp_path):
+    skill = tmp_path / "skill"
+    (skill / "references").mkdir(parents=True)
+    (skill / "references" / "a.md").write_text("# A\n", encoding="utf-8")
+    (tmp_path / "outside.md").write_text("# outside\n", encoding="utf-8")
+    (skill / "SKILL.md").write_text(
+        "[a](references/a.md) [a#x](references/a.md#x) [b](references/b.md) [out](../outside.md)\n"
+        "[web](https://example.org/x.md) [top](#top) ![img](assets/missing.png)\n"
+        "[ref-style][r]\n\n[r]: references/c.md\n\n"
+        "```\n[in code](references/not-a-link.md)\n```\n",
+        encoding="utf-8",
+    )
+    targets = sorted(link.target for link in broken_links(skill))
+    assert targets == ["../outside.md", "assets/missing.png", "references/b.md", "references/c.md"]
+
+
+def test_cli_ships_whatever_a_dirty_folder_holds_and_the_check_reports_it(skills_cli, install, tmp_path):
+    """Installing from a work tree with a venv and a DuckDB file ships them: the CLI excludes neither."""
+    source, _ = install
+    dirty = shutil.copytree(source, tmp_path / "dirty" / "dlt-dagster")
+    (dirty / ".venv" / "bin").mkdir(parents=True)
+    (dirty / ".venv" / "bin" / "python").write_text("", encoding="utf-8")
+    (dirty / "ingest.duckdb").write_bytes(b"")
+    (dirty / "scripts" / "__pycache__").mkdir()
+    (dirty / "scripts" / "__pycache__" / "templating.cpython-311.pyc").write_bytes(b"")
+    project = tmp_path / "project"
+    add(skills_cli, dirty, project, tmp_path / "home")
+    installed = project / ".claude" / "skills" / "dlt-dagster"
+    assert unwanted_files(installed) == [".venv/", "ingest.duckdb"]  # __pycache__ is the CLI's own exclusion
