@@ -1,26 +1,79 @@
-"""dlt-dagster-evals: discover cases -> render -> check -> materialize -> assert -> report."""
+"""dlt-dagster-evals: discover cases -> render -> check -> materialize -> assert -> report.
+
+Fast mode (the default) runs every `dg` command in a fork of a warm process and cases in
+parallel; --faithful runs the real `dg` executable per command, one case at a time, as a
+user would. Both run the same cases through the same stages.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import threading
+from dataclasses import replace
 from pathlib import Path
 
 from evals import report
-from evals.cases import CASES_DIR, CaseError, discover
-from evals.runner import run_cases
+from evals.cases import CASES_DIR, Case, CaseError, discover
+from evals.runner import CaseResult, run_cases
 from evals.skill import templating
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="dlt-dagster-evals", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="dlt-dagster-evals", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("-k", dest="select", help="run only cases whose name contains this")
+    parser.add_argument("--faithful", action="store_true", help="run the real dg CLI per command")
+    parser.add_argument(
+        "--jobs", type=int, help="cases to run at once (default: the CPU count; 1 with --faithful)"
+    )
+    parser.add_argument("--timeout", type=float, help="seconds per case, overriding each case's own")
     parser.add_argument("--cases", type=Path, default=CASES_DIR, help="folder of case YAML files")
     parser.add_argument("--templates", type=Path, default=templating.TEMPLATES_DIR, help="templates folder")
-    parser.add_argument("--json", type=Path, dest="json_path", help="also write a JSON report here")
-    parser.add_argument("--jobs", type=int, default=1, help="cases to run at once (default 1)")
+    parser.add_argument("--json", type=Path, dest="json_path", help="write a JSON report here")
+    parser.add_argument("--junit", type=Path, help="write a JUnit XML report here")
+    parser.add_argument(
+        "--summary", type=Path, help="write a Markdown summary here (also to $GITHUB_STEP_SUMMARY when set)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep each case's temp folder")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.jobs is not None and args.jobs < 1:
+        parser.error("--jobs must be at least 1")
+    if args.timeout is not None and args.timeout <= 0:
+        parser.error("--timeout must be positive")
+    return args
+
+
+class Progress:
+    """Prints 'started' and 'finished' lines with done/total counts, thread-safely."""
+
+    def __init__(self, total: int):
+        self.total, self.done, self.lock = total, 0, threading.Lock()
+
+    def started(self, case: Case) -> None:
+        with self.lock:
+            print(f"[{self.done:>3}/{self.total}] running {case.name}", flush=True)
+
+    def finished(self, result: CaseResult) -> None:
+        with self.lock:
+            self.done += 1
+            print(f"[{self.done:>3}/{self.total}] {report.result_line(result)}", flush=True)
+
+
+def write_reports(args: argparse.Namespace, results: list[CaseResult]) -> None:
+    if args.json_path:
+        report.write(args.json_path, report.json_report(results) + "\n")
+    if args.junit:
+        report.write(args.junit, report.junit_report(results) + "\n")
+    summary = report.markdown_summary(results)
+    if args.summary:
+        report.write(args.summary, summary)
+    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if step_summary:
+        with open(step_summary, "a", encoding="utf-8") as handle:
+            handle.write(summary)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,23 +84,27 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if not cases:
-        print(
-            f"error: no cases found in {args.cases}" + (f" matching {args.select!r}" if args.select else ""),
-            file=sys.stderr,
-        )
+        where = f"{args.cases}" + (f" matching {args.select!r}" if args.select else "")
+        print(f"error: no cases found in {where}", file=sys.stderr)
         return 2
-    print(f"running {len(cases)} case(s)", flush=True)
+    if args.timeout is not None:
+        cases = [replace(case, timeout=args.timeout) for case in cases]
+    jobs = args.jobs or (1 if args.faithful else os.cpu_count() or 1)
+    mode = "faithful (real dg CLI per command)" if args.faithful else "fast (warm forks)"
+    print(f"running {len(cases)} case(s), {jobs} at a time, {mode}", flush=True)
+    progress = Progress(len(cases))
     results = run_cases(
         cases,
         templates_dir=args.templates,
         keep=args.keep,
-        jobs=args.jobs,
-        on_result=lambda r: print(report.result_line(r), flush=True),
+        jobs=jobs,
+        faithful=args.faithful,
+        on_start=progress.started,
+        on_result=progress.finished,
     )
     print()
     print(report.text_report(results))
-    if args.json_path:
-        report.write_json(results, args.json_path)
+    write_reports(args, results)
     return 0 if all(r.passed for r in results) else 1
 
 

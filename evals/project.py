@@ -60,13 +60,18 @@ def create_project(root: Path, name: str) -> Project:
     return project
 
 
-def isolated_env(project: Project, case_dir: Path) -> dict[str, str]:
-    """Environment for one case: its own DAGSTER_HOME, dlt data dir and import path."""
-    env = {
+def clean_env() -> dict[str, str]:
+    """The caller's environment without anything that configures Dagster, dlt or imports."""
+    return {
         key: value
         for key, value in os.environ.items()
         if not key.startswith(LEAKY_ENV_PREFIXES) and key not in LEAKY_ENV_NAMES
     }
+
+
+def isolated_env(project: Project, case_dir: Path) -> dict[str, str]:
+    """Environment for one case: its own DAGSTER_HOME, dlt data dir and import path."""
+    env = clean_env()
     dagster_home = case_dir / "dagster_home"
     dagster_home.mkdir(parents=True, exist_ok=True)
     (dagster_home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")

@@ -11,8 +11,9 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from evals import stages
+from evals import fast, stages
 from evals.cases import Case
+from evals.project import clean_env
 from evals.rest_server import RestApiServer
 from evals.skill import templating
 
@@ -48,7 +49,13 @@ def _plan(case: Case) -> list[tuple[str, Callable[[stages.CaseRun], None]]]:
     return plan
 
 
-def run_case(case: Case, templates_dir: Path = templating.TEMPLATES_DIR, keep: bool = False) -> CaseResult:
+def run_case(
+    case: Case,
+    templates_dir: Path = templating.TEMPLATES_DIR,
+    keep: bool = False,
+    faithful: bool = False,
+) -> CaseResult:
+    """Run one case in its own temp folder; fast mode unless `faithful` (real dg per command)."""
     result = CaseResult(name=case.name, path=case.path)
     start = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix=f"dlt-dagster-eval-{case.name}-"))
@@ -59,6 +66,7 @@ def run_case(case: Case, templates_dir: Path = templating.TEMPLATES_DIR, keep: b
                 workdir=workdir,
                 templates_dir=templates_dir,
                 deadline=start + case.timeout,
+                faithful=faithful,
             )
             if case.server is not None:
                 run.server = stack.enter_context(
@@ -92,11 +100,21 @@ def run_cases(
     keep: bool = False,
     on_result: Callable[[CaseResult], None] | None = None,
     jobs: int = 1,
+    faithful: bool = False,
+    on_start: Callable[[Case], None] | None = None,
 ) -> list[CaseResult]:
     """Run cases, `jobs` at a time; results come back in the order of `cases`."""
     cases = list(cases)
+    if not faithful and cases:
+        fast.warm_up(clean_env())  # before any thread starts
+
+    def run_one(case: Case) -> CaseResult:
+        if on_start:
+            on_start(case)
+        return run_case(case, templates_dir, keep, faithful)
+
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = [pool.submit(run_case, case, templates_dir, keep) for case in cases]
+        futures = [pool.submit(run_one, case) for case in cases]
         for future in as_completed(futures):
             if on_result:
                 on_result(future.result())

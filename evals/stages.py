@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 
+from evals import fast
 from evals.cases import AddRecords, Case, Expect, Launch
 from evals.commands import CommandResult, run_command
 from evals.project import Project, create_project, isolated_env
@@ -46,6 +47,7 @@ class CaseRun:
     rendered: list[templating.RenderedFile] = field(default_factory=list)
     deadline: float = 0.0
     requests_seen: int = 0  # API requests logged before the latest launch
+    faithful: bool = False  # True: the real dg executable per command; False: fast mode
 
     def remaining(self) -> float:
         left = self.deadline - time.monotonic()
@@ -54,9 +56,15 @@ class CaseRun:
         return left
 
 
-def dg(*args: str) -> list[str]:
-    """The dg CLI of the interpreter running the harness."""
-    return [str(Path(sys.executable).parent / "dg"), *args]
+DG = str(Path(sys.executable).parent / "dg")  # the dg CLI of the interpreter running the harness
+
+
+def run_dg(run: CaseRun, args: list[str], env: dict[str, str] | None = None) -> CommandResult:
+    """`dg ARGS` in the project: the real executable (faithful) or a warm fork (fast)."""
+    env = env or run.env
+    if run.faithful:
+        return run_command([DG, *args], run.project.root, env, run.remaining())
+    return fast.run_dg(args, run.project.root, env, run.remaining())
 
 
 def render(run: CaseRun) -> None:
@@ -86,7 +94,7 @@ def render(run: CaseRun) -> None:
 
 
 def check(run: CaseRun) -> None:
-    _run_dg(run, dg("check", "defs"), fails_with=run.case.check_fails_with)
+    _run_dg(run, ["check", "defs"], fails_with=run.case.check_fails_with)
 
 
 def launch(run: CaseRun, step: Launch) -> None:
@@ -103,7 +111,7 @@ def launch(run: CaseRun, step: Launch) -> None:
         args += ["--config-json", json.dumps(step.config)]
     if run.server is not None:
         run.requests_seen = len(run.server.requests)
-    _run_dg(run, dg(*args), env={**run.env, **step.env}, fails_with=step.fails_with)
+    _run_dg(run, args, env={**run.env, **step.env}, fails_with=step.fails_with)
 
 
 def add_records(run: CaseRun, step: AddRecords) -> None:
@@ -177,7 +185,7 @@ def _request_problems(run: CaseRun, step: Expect) -> list[str]:
 
 
 def _asset_key_problems(run: CaseRun, step: Expect) -> list[str]:
-    result = run_command(dg("list", "defs", "--json"), run.project.root, run.env, run.remaining())
+    result = run_dg(run, ["list", "defs", "--json"])
     if result.returncode != 0:
         raise StageFailure(f"{run.case.path}: dg list defs failed", _tail(result.output))
     start = result.output.find("{")
@@ -195,32 +203,29 @@ def _asset_key_problems(run: CaseRun, step: Expect) -> list[str]:
 def _run_dg(
     run: CaseRun, args: list[str], env: dict[str, str] | None = None, fails_with: str | None = None
 ) -> CommandResult:
-    result = run_command(args, run.project.root, env or run.env, run.remaining())
+    result = run_dg(run, args, env)
+    shown = " ".join(["dg", *args])
     if result.timed_out:
-        raise StageFailure(f"`{_short(result)}` timed out after {result.seconds:.0f}s", _tail(result.output))
+        raise StageFailure(f"`{shown}` timed out after {result.seconds:.0f}s", _tail(result.output))
     if fails_with is not None:
         if result.returncode == 0:
             raise StageFailure(
-                f"{run.case.path}: `{_short(result)}` succeeded, expected it to fail with {fails_with!r}",
+                f"{run.case.path}: `{shown}` succeeded, expected it to fail with {fails_with!r}",
                 _tail(result.output),
             )
         if fails_with not in result.output:
             raise StageFailure(
-                f"{run.case.path}: `{_short(result)}` failed without the expected text {fails_with!r}"
+                f"{run.case.path}: `{shown}` failed without the expected text {fails_with!r}"
                 f"{_culprit(run, result.output)}",
                 _tail(result.output),
             )
         return result
     if result.returncode != 0:
         raise StageFailure(
-            f"`{_short(result)}` failed (exit {result.returncode}){_culprit(run, result.output)}",
+            f"`{shown}` failed (exit {result.returncode}){_culprit(run, result.output)}",
             _tail(result.output),
         )
     return result
-
-
-def _short(result: CommandResult) -> str:
-    return " ".join(["dg", *result.args[1:]])
 
 
 def _culprit(run: CaseRun, output: str) -> str:

@@ -1,0 +1,121 @@
+"""Fast mode: run `dg` commands in forked children of a warm process.
+
+A multiprocessing forkserver imports dagster, dagster-dg-cli, dagster-dlt, dlt and duckdb
+once; every dg command of every case then runs the real `dg` CLI code in a fresh child
+forked from it, with the case's own working directory, environment and output file. What
+a case sees is what `dg` does, minus the 2-3 s of imports per command.
+
+Plain asset launches (no job, no run config) get the in-process executor, so the step
+does not start another interpreter; launches of jobs keep their own executor (a job's
+multi_process_executor is often what a case proves).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from evals.commands import CommandResult
+
+PRELOAD_MODULE = "evals.fast_preload"
+IN_PROCESS_CONFIG = '{"execution": {"config": {"in_process": {}}}}'
+
+_lock = threading.Lock()
+_context = None
+
+
+def _forkserver():
+    global _context
+    with _lock:
+        if _context is None:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload([PRELOAD_MODULE])
+            _context = context
+        return _context
+
+
+def warm_up(clean_env: dict[str, str]) -> None:
+    """Start the forkserver (and its imports) now, in `clean_env`, before any case runs.
+
+    Call it before starting threads: the environment is swapped while the server starts,
+    so that nothing the preloaded modules read at import comes from the caller's env.
+    """
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(clean_env)
+    try:
+        process = _forkserver().Process(target=os._exit, args=(0,))
+        process.start()
+        process.join()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def fast_args(args: list[str]) -> list[str]:
+    """dg arguments as fast mode runs them: plain asset launches run in-process."""
+    if args[:1] == ["launch"] and "--assets" in args and "--config-json" not in args:
+        return [*args, "--config-json", IN_PROCESS_CONFIG]
+    return args
+
+
+def _run_dg_in_child(args: list[str], cwd: str, env: dict[str, str], output_path: str) -> None:
+    os.setsid()  # own process group: a timeout kills whatever the command started
+    fd = os.open(output_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.chdir(cwd)
+    os.environ.clear()
+    os.environ.update(env)
+    # Where a fresh interpreter puts PYTHONPATH: after sys.path[0], the script's folder
+    # (dagster drops sys.path[0] while it imports the project).
+    sys.path[1:1] = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    from dagster_dg_cli.cli import cli
+
+    _before = set(sys.modules)
+
+    code = 0
+    try:
+        cli.main(args=args, prog_name="dg", standalone_mode=True)
+    except SystemExit as exit_:
+        code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+    except BaseException:  # noqa: BLE001 - report like the CLI would, then exit non-zero
+        import traceback
+
+        traceback.print_exc()
+        code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if os.environ.get("EVAL_DEBUG_MODULES"):
+        Path(os.environ["EVAL_DEBUG_MODULES"]).write_text("\n".join(sorted(set(sys.modules) - _before)))
+    os._exit(code)
+
+
+def run_dg(args: list[str], cwd: Path, env: dict[str, str], timeout: float) -> CommandResult:
+    """Run `dg ARGS` in a forked warm child; same contract as commands.run_command."""
+    args = fast_args(args)
+    start = time.monotonic()
+    with tempfile.NamedTemporaryFile(prefix="dg-output-", suffix=".log", delete=False) as handle:
+        output_path = handle.name
+    try:
+        process = _forkserver().Process(target=_run_dg_in_child, args=(args, str(cwd), env, output_path))
+        process.start()
+        process.join(timeout)
+        returncode: int | None = process.exitcode
+        if process.is_alive():
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            process.join()
+            returncode = None
+        output = Path(output_path).read_text(encoding="utf-8", errors="replace")
+    finally:
+        os.unlink(output_path)
+    return CommandResult(("dg", *args), returncode, output, time.monotonic() - start)
