@@ -16,7 +16,8 @@ from pathlib import Path
 
 from evals import report
 from evals.cases import CASES_DIR, Case, CaseError, discover
-from evals.runner import CaseResult, run_cases
+from evals.commands import DEFAULT_MAX_FILE_BYTES
+from evals.runner import CaseResult, Interrupted, run_cases
 from evals.skill import templating
 
 
@@ -38,7 +39,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--summary", type=Path, help="write a Markdown summary here (also to $GITHUB_STEP_SUMMARY when set)"
     )
     parser.add_argument("--keep", action="store_true", help="keep each case's temp folder")
+    parser.add_argument(
+        "--max-file-mb",
+        type=int,
+        default=DEFAULT_MAX_FILE_BYTES >> 20,
+        help="largest file a case's commands may write, in MiB (default %(default)s)",
+    )
     args = parser.parse_args(argv)
+    if args.max_file_mb < 1:
+        parser.error("--max-file-mb must be at least 1")
     if args.jobs is not None and args.jobs < 1:
         parser.error("--jobs must be at least 1")
     if args.timeout is not None and args.timeout <= 0:
@@ -93,15 +102,22 @@ def main(argv: list[str] | None = None) -> int:
     mode = "faithful (real dg CLI per command)" if args.faithful else "fast (warm forks)"
     print(f"running {len(cases)} case(s), {jobs} at a time, {mode}", flush=True)
     progress = Progress(len(cases))
-    results = run_cases(
-        cases,
-        templates_dir=args.templates,
-        keep=args.keep,
-        jobs=jobs,
-        faithful=args.faithful,
-        on_start=progress.started,
-        on_result=progress.finished,
-    )
+    try:
+        results = run_cases(
+            cases,
+            templates_dir=args.templates,
+            keep=args.keep,
+            jobs=jobs,
+            faithful=args.faithful,
+            on_start=progress.started,
+            on_result=progress.finished,
+            max_file_bytes=args.max_file_mb << 20,
+        )
+    except Interrupted as interrupted:
+        print(f"\ninterrupted: {len(interrupted.results)} of {len(cases)} case(s) finished", file=sys.stderr)
+        print(report.text_report(interrupted.results))
+        write_reports(args, interrupted.results)
+        return 130
     print()
     print(report.text_report(results))
     write_reports(args, results)

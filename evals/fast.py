@@ -21,7 +21,15 @@ import threading
 import time
 from pathlib import Path
 
-from evals.commands import CommandResult
+from evals.commands import (
+    DEFAULT_MAX_FILE_BYTES,
+    Cancelled,
+    CommandResult,
+    cancelled,
+    limit_file_size,
+    register,
+    unregister,
+)
 
 PRELOAD_MODULE = "evals.fast_preload"
 IN_PROCESS_CONFIG = '{"execution": {"config": {"in_process": {}}}}'
@@ -65,8 +73,11 @@ def fast_args(args: list[str]) -> list[str]:
     return args
 
 
-def _run_dg_in_child(args: list[str], cwd: str, env: dict[str, str], output_path: str) -> None:
+def _run_dg_in_child(
+    args: list[str], cwd: str, env: dict[str, str], output_path: str, max_file_bytes: int
+) -> None:
     os.setsid()  # own process group: a timeout kills whatever the command started
+    limit_file_size(max_file_bytes)
     fd = os.open(output_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.dup2(fd, 1)
     os.dup2(fd, 2)
@@ -97,25 +108,41 @@ def _run_dg_in_child(args: list[str], cwd: str, env: dict[str, str], output_path
     os._exit(code)
 
 
-def run_dg(args: list[str], cwd: Path, env: dict[str, str], timeout: float) -> CommandResult:
+def run_dg(
+    args: list[str],
+    cwd: Path,
+    env: dict[str, str],
+    timeout: float,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+) -> CommandResult:
     """Run `dg ARGS` in a forked warm child; same contract as commands.run_command."""
+    if cancelled.is_set():
+        raise Cancelled()
     args = fast_args(args)
     start = time.monotonic()
     with tempfile.NamedTemporaryFile(prefix="dg-output-", suffix=".log", delete=False) as handle:
         output_path = handle.name
     try:
-        process = _forkserver().Process(target=_run_dg_in_child, args=(args, str(cwd), env, output_path))
+        process = _forkserver().Process(
+            target=_run_dg_in_child, args=(args, str(cwd), env, output_path, max_file_bytes)
+        )
         process.start()
-        process.join(timeout)
-        returncode: int | None = process.exitcode
-        if process.is_alive():
-            try:
-                os.killpg(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            process.join()
-            returncode = None
+        register(process.pid)  # the child makes itself a group leader with this id
+        try:
+            process.join(timeout)
+            returncode: int | None = process.exitcode
+            if process.is_alive():
+                try:
+                    os.killpg(process.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    process.kill()
+                process.join()
+                returncode = None
+        finally:
+            unregister(process.pid)
         output = Path(output_path).read_text(encoding="utf-8", errors="replace")
     finally:
         os.unlink(output_path)
+    if cancelled.is_set():
+        raise Cancelled()
     return CommandResult(("dg", *args), returncode, output, time.monotonic() - start)

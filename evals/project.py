@@ -70,16 +70,24 @@ def clean_env() -> dict[str, str]:
 
 
 def isolated_env(project: Project, case_dir: Path) -> dict[str, str]:
-    """Environment for one case: its own DAGSTER_HOME, dlt data dir and import path."""
+    """Environment for one case: its own DAGSTER_HOME, dlt data dir, HOME, TMPDIR, import path."""
     env = clean_env()
     dagster_home = case_dir / "dagster_home"
     dagster_home.mkdir(parents=True, exist_ok=True)
     (dagster_home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
     dlt_data = case_dir / "dlt_data"
-    dlt_data.mkdir(exist_ok=True)
+    home = case_dir / "home"
+    tmp = case_dir / "tmp"
+    for folder in (dlt_data, home, tmp):
+        folder.mkdir(exist_ok=True)
     env.update(
         DAGSTER_HOME=str(dagster_home),
         DLT_DATA_DIR=str(dlt_data),
+        # ~/.dagster (user telemetry ids, logs) and ~/.dlt land in the case, not the user's home
+        HOME=str(home),
+        TMPDIR=str(tmp),
+        # dlt's telemetry writes .anonymous_id into its machine-wide folder (/var/dlt as root)
+        RUNTIME__DLTHUB_TELEMETRY="false",
         PYTHONPATH=str(project.root / "src"),
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
         PYTHONUNBUFFERED="1",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import time
@@ -11,8 +12,9 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from evals import fast, stages
-from evals.cases import Case
+from evals import fast, guard, masking, stages
+from evals.cases import Case, Launch
+from evals.commands import DEFAULT_MAX_FILE_BYTES, Cancelled, cancelled, kill_all
 from evals.project import clean_env
 from evals.rest_server import RestApiServer
 from evals.skill import templating
@@ -49,13 +51,38 @@ def _plan(case: Case) -> list[tuple[str, Callable[[stages.CaseRun], None]]]:
     return plan
 
 
+class Interrupted(Exception):
+    """The run was interrupted (Ctrl-C); `results` holds the cases that had finished."""
+
+    def __init__(self, results: list[CaseResult]):
+        super().__init__("interrupted")
+        self.results = results
+
+
 def run_case(
     case: Case,
     templates_dir: Path = templating.TEMPLATES_DIR,
     keep: bool = False,
     faithful: bool = False,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
 ) -> CaseResult:
     """Run one case in its own temp folder; fast mode unless `faithful` (real dg per command)."""
+    roots = guard.watched_roots()
+    before = guard.snapshot(roots)
+    result = _run_case(case, templates_dir, keep, faithful, max_file_bytes)
+    strays = guard.changes(before, guard.snapshot(roots))
+    if strays and result.passed:
+        result.passed, result.stage = False, "assert"
+        result.message = f"{case.path}: the case wrote outside its temp folder: {', '.join(strays[:10])}"
+    secrets = masking.secret_values(
+        os.environ, case.env, *(s.env for s in case.steps if isinstance(s, Launch))
+    )
+    result.message = masking.mask(result.message, secrets)
+    result.output = masking.mask(result.output, secrets)
+    return result
+
+
+def _run_case(case: Case, templates_dir: Path, keep: bool, faithful: bool, max_file_bytes: int) -> CaseResult:
     result = CaseResult(name=case.name, path=case.path)
     start = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix=f"dlt-dagster-eval-{case.name}-"))
@@ -67,6 +94,7 @@ def run_case(
                 templates_dir=templates_dir,
                 deadline=start + case.timeout,
                 faithful=faithful,
+                max_file_bytes=max_file_bytes,
             )
             if case.server is not None:
                 run.server = stack.enter_context(
@@ -80,6 +108,9 @@ def run_case(
                 except stages.StageFailure as failure:
                     result.message = failure.message
                     result.output = failure.output
+                    return result
+                except Cancelled:
+                    result.message = "interrupted"
                     return result
                 finally:
                     elapsed = time.monotonic() - action_start
@@ -102,20 +133,36 @@ def run_cases(
     jobs: int = 1,
     faithful: bool = False,
     on_start: Callable[[Case], None] | None = None,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
 ) -> list[CaseResult]:
-    """Run cases, `jobs` at a time; results come back in the order of `cases`."""
+    """Run cases, `jobs` at a time; results come back in the order of `cases`.
+
+    On Ctrl-C every running command's process group is killed, cases not yet started are
+    dropped, each running case cleans up its temp folder, and Interrupted carries the
+    results of the cases that had finished.
+    """
     cases = list(cases)
     if not faithful and cases:
         fast.warm_up(clean_env())  # before any thread starts
+    cancelled.clear()
 
     def run_one(case: Case) -> CaseResult:
         if on_start:
             on_start(case)
-        return run_case(case, templates_dir, keep, faithful)
+        return run_case(case, templates_dir, keep, faithful, max_file_bytes)
 
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = [pool.submit(run_one, case) for case in cases]
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+    futures = [pool.submit(run_one, case) for case in cases]
+    try:
         for future in as_completed(futures):
             if on_result:
                 on_result(future.result())
-        return [f.result() for f in futures]
+    except KeyboardInterrupt:
+        kill_all()
+        for future in futures:
+            future.cancel()
+        pool.shutdown(wait=True)
+        finished = [f.result() for f in futures if f.done() and not f.cancelled()]
+        raise Interrupted([r for r in finished if r.message != "interrupted"]) from None
+    pool.shutdown(wait=True)
+    return [f.result() for f in futures]

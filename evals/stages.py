@@ -18,7 +18,7 @@ import duckdb
 
 from evals import fast
 from evals.cases import AddRecords, Case, Expect, Launch
-from evals.commands import CommandResult, run_command
+from evals.commands import DEFAULT_MAX_FILE_BYTES, CommandResult, run_command
 from evals.project import Project, create_project, isolated_env
 from evals.rest_server import RestApiServer
 from evals.skill import templating
@@ -48,6 +48,7 @@ class CaseRun:
     deadline: float = 0.0
     requests_seen: int = 0  # API requests logged before the latest launch
     faithful: bool = False  # True: the real dg executable per command; False: fast mode
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
 
     def remaining(self) -> float:
         left = self.deadline - time.monotonic()
@@ -63,8 +64,8 @@ def run_dg(run: CaseRun, args: list[str], env: dict[str, str] | None = None) -> 
     """`dg ARGS` in the project: the real executable (faithful) or a warm fork (fast)."""
     env = env or run.env
     if run.faithful:
-        return run_command([DG, *args], run.project.root, env, run.remaining())
-    return fast.run_dg(args, run.project.root, env, run.remaining())
+        return run_command([DG, *args], run.project.root, env, run.remaining(), run.max_file_bytes)
+    return fast.run_dg(args, run.project.root, env, run.remaining(), run.max_file_bytes)
 
 
 def render(run: CaseRun) -> None:
@@ -93,8 +94,14 @@ def render(run: CaseRun) -> None:
         target.write_text(rendered.text, encoding="utf-8")
 
 
+# What the real commands print when they really finished: an exit code of 0 alone is not
+# proof, since project code may call sys.exit(0) or os._exit(0) half-way.
+CHECK_SUCCESS = "All definitions loaded successfully."
+LAUNCH_SUCCESS = "RUN_SUCCESS"
+
+
 def check(run: CaseRun) -> None:
-    _run_dg(run, ["check", "defs"], fails_with=run.case.check_fails_with)
+    _run_dg(run, ["check", "defs"], fails_with=run.case.check_fails_with, success_text=CHECK_SUCCESS)
 
 
 def launch(run: CaseRun, step: Launch) -> None:
@@ -111,7 +118,7 @@ def launch(run: CaseRun, step: Launch) -> None:
         args += ["--config-json", json.dumps(step.config)]
     if run.server is not None:
         run.requests_seen = len(run.server.requests)
-    _run_dg(run, args, env={**run.env, **step.env}, fails_with=step.fails_with)
+    _run_dg(run, args, env={**run.env, **step.env}, fails_with=step.fails_with, success_text=LAUNCH_SUCCESS)
 
 
 def add_records(run: CaseRun, step: AddRecords) -> None:
@@ -201,12 +208,19 @@ def _asset_key_problems(run: CaseRun, step: Expect) -> list[str]:
 
 
 def _run_dg(
-    run: CaseRun, args: list[str], env: dict[str, str] | None = None, fails_with: str | None = None
+    run: CaseRun,
+    args: list[str],
+    env: dict[str, str] | None = None,
+    fails_with: str | None = None,
+    success_text: str | None = None,
 ) -> CommandResult:
     result = run_dg(run, args, env)
     shown = " ".join(["dg", *args])
     if result.timed_out:
         raise StageFailure(f"`{shown}` timed out after {result.seconds:.0f}s", _tail(result.output))
+    death = result.death(run.max_file_bytes)
+    if death:
+        raise StageFailure(f"`{shown}` was {death}{_culprit(run, result.output)}", _tail(result.output))
     if fails_with is not None:
         if result.returncode == 0:
             raise StageFailure(
@@ -223,6 +237,12 @@ def _run_dg(
     if result.returncode != 0:
         raise StageFailure(
             f"`{shown}` failed (exit {result.returncode}){_culprit(run, result.output)}",
+            _tail(result.output),
+        )
+    if success_text is not None and success_text not in result.output:
+        raise StageFailure(
+            f"`{shown}` exited 0 without printing {success_text!r}: something ended it early"
+            f"{_culprit(run, result.output)}",
             _tail(result.output),
         )
     return result

@@ -90,8 +90,29 @@ def render(approach: str, given: dict[str, Any], templates_dir: Path = TEMPLATES
             where = getattr(exc, "filename", None) or template_name
             line = getattr(exc, "lineno", None)
             raise TemplateError(f"{where}{':' + str(line) if line else ''}: {exc}") from exc
-        rendered.append(RenderedFile(path=path, text=_tidy(text), template=templates_dir / template_name))
+        rendered_file = RenderedFile(path=path, text=_tidy(text), template=templates_dir / template_name)
+        _check_syntax(rendered_file, template_name)
+        rendered.append(rendered_file)
     return rendered
+
+
+def _check_syntax(rendered: RenderedFile, template_name: str) -> None:
+    """Refuse output that is not valid Python or YAML, naming the template and the line."""
+    if rendered.path.endswith(".py"):
+        try:
+            compile(rendered.text, rendered.path, "exec", dont_inherit=True)
+        except SyntaxError as exc:
+            problem = f"{exc.msg} (line {exc.lineno})"
+            raise TemplateError(
+                f"{template_name}: rendered {rendered.path} is not valid Python: {problem}"
+            ) from exc
+    elif rendered.path.endswith((".yaml", ".yml")):
+        try:
+            list(yaml.safe_load_all(rendered.text))
+        except yaml.YAMLError as exc:
+            raise TemplateError(
+                f"{template_name}: rendered {rendered.path} is not valid YAML: {exc}"
+            ) from exc
 
 
 def _tidy(text: str) -> str:
