@@ -236,7 +236,8 @@ def _run_dg(
         return result
     if result.returncode != 0:
         raise StageFailure(
-            f"`{shown}` failed (exit {result.returncode}){_culprit(run, result.output)}",
+            f"`{shown}` failed (exit {result.returncode}){_culprit(run, result.output)}"
+            f"{_file_limit_hint(run, result.output)}",
             _tail(result.output),
         )
     if success_text is not None and success_text not in result.output:
@@ -246,6 +247,13 @@ def _run_dg(
             _tail(result.output),
         )
     return result
+
+
+def _file_limit_hint(run: CaseRun, output: str) -> str:
+    """Python ignores SIGXFSZ, so a write past RLIMIT_FSIZE raises EFBIG instead of killing."""
+    if "[Errno 27] File too large" in output:
+        return f": a file grew past the {run.max_file_bytes >> 20} MiB limit"
+    return ""
 
 
 def _culprit(run: CaseRun, output: str) -> str:
