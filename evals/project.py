@@ -16,6 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SKELETON = Path(__file__).parent / "project_skeleton"
+# The version matrix (evals/matrix.py) points this at the files an older create-dagster writes.
+SKELETON_ENV = "DLT_DAGSTER_EVALS_SKELETON"
+
+
+def skeleton_dir() -> Path:
+    override = os.environ.get(SKELETON_ENV)
+    return Path(override) if override else SKELETON
+
 
 # Variables that would leak the caller's configuration into a case.
 LEAKY_ENV_PREFIXES = (
@@ -52,9 +60,10 @@ def create_project(root: Path, name: str) -> Project:
     project = Project(root=root, name=name)
     project.defs_dir.mkdir(parents=True)
     (root / "tests").mkdir()
-    pyproject = (SKELETON / "pyproject.toml").read_text(encoding="utf-8")
+    skeleton = skeleton_dir()
+    pyproject = (skeleton / "pyproject.toml").read_text(encoding="utf-8")
     (root / "pyproject.toml").write_text(pyproject.replace("{name}", name), encoding="utf-8")
-    (project.package_dir / "definitions.py").write_bytes((SKELETON / "definitions.py").read_bytes())
+    (project.package_dir / "definitions.py").write_bytes((skeleton / "definitions.py").read_bytes())
     for init in (project.package_dir, project.defs_dir, root / "tests"):
         (init / "__init__.py").write_text("\n", encoding="utf-8")
     return project

@@ -195,9 +195,7 @@ def _asset_key_problems(run: CaseRun, step: Expect) -> list[str]:
     result = run_dg(run, ["list", "defs", "--json"])
     if result.returncode != 0:
         raise StageFailure(f"{run.case.path}: dg list defs failed", _tail(result.output))
-    start = result.output.find("{")
-    listed = json.loads(result.output[start:])
-    actual = {tuple(a["asset_key_parts"]) for a in listed["assets"] if a.get("is_executable", True)}
+    actual = {_key_parts(a) for a in _listed_assets(result.output) if a.get("is_executable", True)}
     expected = set(step.asset_keys)
     problems = []
     if expected - actual:
@@ -205,6 +203,29 @@ def _asset_key_problems(run: CaseRun, step: Expect) -> list[str]:
     if actual - expected:
         problems.append(f"unexpected asset keys {sorted(actual - expected)}")
     return problems
+
+
+def _listed_assets(output: str) -> list[dict]:
+    """The assets in `dg list defs --json` output, which log lines may surround.
+
+    dg 1.13 prints {"assets": [...], "resources": [...], ...}; dg 1.11 prints one list
+    of assets ({"key": "a/b", "kinds": [...], ...}) and resources ({"name", "type"}).
+    """
+    lines = output.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.rstrip() in ("{", "[")), None)
+    if start is None:
+        raise ValueError(f"no JSON in dg list defs output:\n{output[-2000:]}")
+    listed, _ = json.JSONDecoder().raw_decode("".join(lines[start:]))
+    if isinstance(listed, dict):
+        return listed["assets"]
+    return [entry for entry in listed if "key" in entry and "kinds" in entry]
+
+
+def _key_parts(asset: dict) -> tuple[str, ...]:
+    """dg 1.13 lists `asset_key_parts`; dg 1.11-1.12 only `key`, the parts joined by "/"."""
+    if "asset_key_parts" in asset:
+        return tuple(asset["asset_key_parts"])
+    return tuple(asset["key"].split("/"))
 
 
 def _run_dg(

@@ -1,0 +1,115 @@
+"""Run the evals against a named set of versions: the newest supported, or the oldest.
+
+dagster-dlt pins dagster exactly, so dagster, dagster-dg-cli and dagster-dlt move together;
+dlt moves on its own. Each set runs the unchanged harness (`python -m evals.cli`) in an
+environment of exactly those versions, made by `uv run --no-project --with ...`. The
+throwaway projects are laid out as that set's own create-dagster writes them: for a set
+whose dagster differs from the harness's skeleton (1.13.27), the real
+`uvx create-dagster@<dagster> project` runs once and its pyproject.toml and definitions.py
+become the skeleton (older versions write a different definitions.py).
+
+    uv run python -m evals.matrix oldest [--dlt X ...] [-- dlt-dagster-evals arguments]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from evals.project import SKELETON, SKELETON_ENV
+from evals.skill import SKILL_ROOT
+
+SKELETON_DAGSTER = "1.13.27"  # the version evals/project_skeleton was copied from
+
+# What passed (see README "Versions"); `oldest` is the oldest set the shipped templates
+# work with, measured by running this module on older pairs.
+VERSION_SETS: dict[str, dict[str, str]] = {
+    "newest": {"dagster": "1.13.27", "dagster-dg-cli": "1.13.27", "dagster-dlt": "0.29.27", "dlt": "1.31.0"},
+    "oldest": {"dagster": "1.11.0", "dagster-dg-cli": "1.11.0", "dagster-dlt": "0.27.0", "dlt": "1.31.0"},
+}
+# What the harness itself imports, besides the versions under test.
+HARNESS_REQUIREMENTS = ("jinja2>=3.1", "pyyaml>=6", "jsonschema>=4")
+
+
+def requirements(versions: dict[str, str]) -> list[str]:
+    pins = [f"{name}=={version}" for name, version in versions.items() if name != "dlt"]
+    return [*pins, f"dlt[duckdb]=={versions['dlt']}", *HARNESS_REQUIREMENTS]
+
+
+def make_skeleton(dagster: str, target: Path) -> Path:
+    """The files `dg` reads from a project made by create-dagster `dagster`, as a harness skeleton."""
+    uvx = shutil.which("uvx")
+    if uvx is None:
+        raise SystemExit("uvx is not on PATH")
+    with tempfile.TemporaryDirectory(prefix="create-dagster-") as tmp:
+        done = subprocess.run(
+            [uvx, f"create-dagster@{dagster}", "project", "evalproj", "--no-uv-sync"],
+            cwd=tmp,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        if done.returncode != 0:
+            raise SystemExit(f"create-dagster@{dagster} failed:\n{done.stdout}{done.stderr}")
+        project = Path(tmp) / "evalproj"
+        target.mkdir(parents=True, exist_ok=True)
+        pyproject = (project / "pyproject.toml").read_text(encoding="utf-8")
+        (target / "pyproject.toml").write_text(pyproject.replace("evalproj", "{name}"), encoding="utf-8")
+        shutil.copy(project / "src" / "evalproj" / "definitions.py", target / "definitions.py")
+    return target
+
+
+def eval_command(versions: dict[str, str], python: str, evals_args: list[str]) -> list[str]:
+    uv = shutil.which("uv")
+    if uv is None:
+        raise SystemExit("uv is not on PATH")
+    command = [uv, "run", "--no-project", "--python", python]
+    for requirement in requirements(versions):
+        command += ["--with", requirement]
+    return [*command, "python", "-m", "evals.cli", *evals_args]
+
+
+def run_set(name: str, evals_args: list[str], python: str | None = None, **overrides: str) -> int:
+    versions = {**VERSION_SETS[name], **{k.replace("_", "-"): v for k, v in overrides.items() if v}}
+    if "dagster" in overrides and overrides["dagster"]:
+        versions["dagster-dg-cli"] = versions["dagster"]
+    python = python or f"{sys.version_info.major}.{sys.version_info.minor}"
+    print(f"version set {name}: " + ", ".join(requirements(versions)), flush=True)
+    with tempfile.TemporaryDirectory(prefix=f"dlt-dagster-matrix-{name}-") as tmp:
+        if versions["dagster"] == SKELETON_DAGSTER:
+            skeleton = SKELETON
+        else:
+            skeleton = make_skeleton(versions["dagster"], Path(tmp) / "skeleton")
+        env = {**_environ(), SKELETON_ENV: str(skeleton)}
+        return subprocess.run(eval_command(versions, python, evals_args), cwd=SKILL_ROOT, env=env).returncode
+
+
+def _environ() -> dict[str, str]:
+    import os
+
+    # The outer `uv run` exports VIRTUAL_ENV; the inner environment is its own.
+    return {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m evals.matrix", description=__doc__.splitlines()[0])
+    parser.add_argument("set", choices=sorted(VERSION_SETS), help="which versions to run the evals with")
+    parser.add_argument("--python", help="Python version for the environment (default: this one's)")
+    parser.add_argument("--dagster", help="override: dagster and dagster-dg-cli version (to explore)")
+    parser.add_argument("--dagster-dlt", help="override: dagster-dlt version (pins dagster exactly)")
+    parser.add_argument("--dlt", help="override: dlt version")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    extra = argv[argv.index("--") + 1 :] if "--" in argv else []
+    args = parser.parse_args(argv[: argv.index("--")] if "--" in argv else argv)
+    return run_set(
+        args.set, extra, args.python, dagster=args.dagster, dagster_dlt=args.dagster_dlt, dlt=args.dlt
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
