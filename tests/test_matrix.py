@@ -1,0 +1,74 @@
+"""The version matrix: the newest set is what the project pins; the oldest set passes every case."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from evals.matrix import VERSION_SETS, requirements
+from evals.project import SKELETON_ENV, create_project
+from evals.skill import SKILL_ROOT
+from evals.stages import _key_parts, _listed_assets
+
+
+def test_newest_set_is_what_the_project_pins():
+    tomllib = pytest.importorskip("tomllib")
+    pins = tomllib.loads((SKILL_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"][
+        "dependencies"
+    ]
+    for requirement in requirements(VERSION_SETS["newest"])[:4]:
+        assert requirement in pins, requirement
+
+
+def test_dagster_dlt_moves_with_dagster():
+    for versions in VERSION_SETS.values():
+        assert versions["dagster-dg-cli"] == versions["dagster"]
+        minor = int(versions["dagster"].split(".")[1])
+        assert versions["dagster-dlt"].startswith(f"0.{minor + 16}."), versions  # dagster 1.N <-> 0.(N+16)
+
+
+def test_create_project_uses_the_skeleton_the_matrix_points_at(tmp_path, monkeypatch):
+    skeleton = tmp_path / "skeleton"
+    skeleton.mkdir()
+    (skeleton / "pyproject.toml").write_text('[project]\nname = "{name}"\n', encoding="utf-8")
+    (skeleton / "definitions.py").write_text("# old create-dagster\n", encoding="utf-8")
+    monkeypatch.setenv(SKELETON_ENV, str(skeleton))
+    project = create_project(tmp_path / "p", "evalproj")
+    assert (project.root / "pyproject.toml").read_text() == '[project]\nname = "evalproj"\n'
+    assert (project.package_dir / "definitions.py").read_text() == "# old create-dagster\n"
+
+
+def test_listed_assets_reads_dg_1_13_and_dg_1_11_output():
+    new = (
+        "log line {not json}\n{\n"
+        '  "assets": [{"asset_key_parts": ["a", "b/c"], "key": "a/b/c"}],\n  "jobs": []\n}\n'
+    )
+    old = (
+        "Welcome to Dagster!\n[\n"
+        '  {"key": "crm/contacts", "kinds": ["dlt"], "is_executable": true},\n'
+        '  {"name": "dlt", "type": "DagsterDltResource"}\n]\nwarning after\n'
+    )
+    assert [_key_parts(a) for a in _listed_assets(new)] == [("a", "b/c")]
+    assert [_key_parts(a) for a in _listed_assets(old)] == [("crm", "contacts")]
+    with pytest.raises(ValueError, match="no JSON"):
+        _listed_assets("nothing here")
+
+
+@pytest.mark.slow
+def test_every_case_passes_with_the_oldest_supported_versions(tmp_path):
+    report_path = tmp_path / "oldest.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "evals.matrix", "oldest", "--", "--json", str(report_path)],
+        cwd=SKILL_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-3000:]
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    assert report["failed"] == 0 and report["passed"] > 0
+    oldest = VERSION_SETS["oldest"]
+    assert f"dagster=={oldest['dagster']}" in done.stdout
