@@ -1,9 +1,8 @@
-"""Markdown summary of a CI run: pytest's JUnit XML, the evals' JSON report, the walkthrough's JSON.
+"""Markdown summary of pytest's JUnit XML and the quick-start walkthrough's JSON, for CI.
 
-Used by .github/workflows/evals.yml to fill the job summary ($GITHUB_STEP_SUMMARY). A report
-that is missing (its step did not run) is listed as missing, not skipped over silently.
-Note: once the harness writes JUnit and Markdown itself (issue 7: --junit/--summary), the
-evals part of this summary can come from there.
+Used by .github/workflows/evals.yml to fill the job summary ($GITHUB_STEP_SUMMARY); the
+evals write their own (dlt-dagster-evals --summary). A report that is missing (its step
+did not run) is listed as missing, not skipped over silently.
 """
 
 from __future__ import annotations
@@ -44,20 +43,6 @@ def pytest_section(path: Path) -> list[str]:
     return lines + [""]
 
 
-def evals_section(path: Path, title: str = "Evals") -> list[str]:
-    lines = [f"## {title}", ""]
-    if not path.is_file():
-        return lines + [f"No evals report at `{path}`: the evals step did not finish.", ""]
-    report = json.loads(path.read_text(encoding="utf-8"))
-    lines += [f"{report['passed']} passed, {report['failed']} failed", ""]
-    lines += ["| case | result | last stage | seconds | message |", "| --- | --- | --- | ---: | --- |"]
-    for case in report["cases"]:
-        verdict = "pass" if case["passed"] else "**FAIL**"
-        message = _cell(case["message"])
-        lines.append(f"| {case['name']} | {verdict} | {case['stage']} | {case['seconds']:.1f} | {message} |")
-    return lines + [""]
-
-
 def walkthrough_section(path: Path) -> list[str]:
     lines = ["## Quick-start walkthrough", ""]
     if not path.is_file():
@@ -75,17 +60,12 @@ def walkthrough_section(path: Path) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evals.ci_summary", description=__doc__.splitlines()[0])
     parser.add_argument("--junit", type=Path, action="append", default=[], help="pytest --junitxml file")
-    parser.add_argument(
-        "--evals", type=Path, action="append", default=[], help="dlt-dagster-evals --json file"
-    )
     parser.add_argument("--walkthrough", type=Path, help="python -m evals.walkthrough --json file")
     parser.add_argument("--title", default="dlt-dagster CI", help="top heading")
     args = parser.parse_args(argv)
     lines = [f"# {args.title}", ""]
     for path in args.junit:
         lines += pytest_section(path)
-    for path in args.evals:
-        lines += evals_section(path, f"Evals ({path.stem})")
     if args.walkthrough:
         lines += walkthrough_section(args.walkthrough)
     print("\n".join(lines))

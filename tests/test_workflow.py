@@ -80,6 +80,8 @@ def test_runs_lint_tests_evals_and_walkthrough_and_writes_the_job_summary():
         "uv run pytest",
         "--junitxml=",
         "uv run dlt-dagster-evals --json",
+        "--junit eval-reports/evals-newest.xml --summary eval-reports/evals-newest.md",
+        "--junit eval-reports/evals-oldest.xml --summary eval-reports/evals-oldest.md",
         "uv run python -m evals.walkthrough --json",
         "uv run python -m evals.matrix oldest",
         "uv run python -m evals.ci_summary",
