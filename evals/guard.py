@@ -2,8 +2,14 @@
 
 Each case gets its own HOME, TMPDIR, DAGSTER_HOME and DLT_DATA_DIR, so nothing it does
 legitimately lands elsewhere. The guard snapshots the places a stray write would hit
-(the skill checkout, the harness's working directory, the user's ~/.dlt and ~/.dagster,
-dlt's machine-wide /var/dlt and /tmp/dlt) before a case and compares after it.
+(the skill checkout, the harness's working directory, the user's ~/.dlt, dlt's
+machine-wide /var/dlt and /tmp/dlt) before a case and compares after it.
+
+~/.dagster is not watched: any `dg` run on the machine appends to its telemetry log, so it
+would blame a case for another program's write. Cases get their own HOME, so their
+~/.dagster is inside their temp folder (tests/test_faults.py checks HOME per case).
+A write by another program into a watched place while a case runs is reported too: the
+message says "while this case ran".
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ MAX_FILES = 20000  # a bound on the walk; watched places are small
 
 def watched_roots() -> list[Path]:
     home = Path(os.environ.get("HOME", "~")).expanduser()
-    roots = [SKILL_ROOT, Path.cwd(), home / ".dlt", home / ".dagster", Path("/var/dlt"), Path("/tmp/dlt")]
+    roots = [SKILL_ROOT, Path.cwd(), home / ".dlt", Path("/var/dlt"), Path("/tmp/dlt")]
     unique: list[Path] = []
     for root in roots:
         if root.exists() and root not in unique:

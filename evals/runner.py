@@ -73,7 +73,10 @@ def run_case(
     strays = guard.changes(before, guard.snapshot(roots))
     if strays and result.passed:
         result.passed, result.stage = False, "assert"
-        result.message = f"{case.path}: the case wrote outside its temp folder: {', '.join(strays[:10])}"
+        where = ", ".join(strays[:10])
+        result.message = (
+            f"{case.path}: something wrote outside the case's temp folder while this case ran: {where}"
+        )
     secrets = masking.secret_values(
         os.environ, case.env, *(s.env for s in case.steps if isinstance(s, Launch))
     )

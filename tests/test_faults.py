@@ -90,7 +90,7 @@ def strays() -> None:
     finally:
         stray.unlink(missing_ok=True)
     assert not result.passed and result.stage == "assert"
-    assert "wrote outside its temp folder" in result.message and stray.name in result.message
+    assert "wrote outside the case's temp folder" in result.message and stray.name in result.message
 
 
 def test_cases_at_once_share_nothing_and_see_only_their_own_env(tmp_path):
