@@ -32,21 +32,29 @@ class Link:
 
 
 def _walk(tokens: list[Token], line: int = 0) -> Iterator[tuple[Token, int]]:
+    """Each token with the 1-based line of the nearest block before it that has a map."""
     for token in tokens:
-        here = token.map[0] + 1 if token.map else line
-        yield token, here
+        if token.map:
+            line = token.map[0] + 1
+        yield token, line
         if token.children:
-            yield from _walk(token.children, here)
+            yield from _walk(token.children, line)
 
 
 def links_in(markdown_file: Path) -> list[Link]:
     text = markdown_file.read_text(encoding="utf-8")
+    lines = text.splitlines()
     found = []
     for token, line in _walk(MarkdownIt("commonmark").parse(text)):
         if token.type == "link_open":
-            found.append(Link(markdown_file, line, str(token.attrs.get("href", ""))))
+            target = str(token.attrs.get("href", ""))
         elif token.type == "image":
-            found.append(Link(markdown_file, line, str(token.attrs.get("src", ""))))
+            target = str(token.attrs.get("src", ""))
+        else:
+            continue
+        # blocks such as table rows carry no line of their own: find the link's line
+        exact = next((n for n in range(max(line, 1), len(lines) + 1) if target in lines[n - 1]), line)
+        found.append(Link(markdown_file, exact, target))
     return found
 
 

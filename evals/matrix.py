@@ -29,7 +29,7 @@ SKELETON_DAGSTER = "1.13.27"  # the version evals/project_skeleton was copied fr
 # work with, measured by running this module on older pairs.
 VERSION_SETS: dict[str, dict[str, str]] = {
     "newest": {"dagster": "1.13.27", "dagster-dg-cli": "1.13.27", "dagster-dlt": "0.29.27", "dlt": "1.31.0"},
-    "oldest": {"dagster": "1.11.0", "dagster-dg-cli": "1.11.0", "dagster-dlt": "0.27.0", "dlt": "1.31.0"},
+    "oldest": {"dagster": "1.11.0", "dagster-dg-cli": "1.11.0", "dagster-dlt": "0.27.0", "dlt": "1.12.0"},
 }
 # What the harness itself imports, besides the versions under test.
 HARNESS_REQUIREMENTS = ("jinja2>=3.1", "pyyaml>=6", "jsonschema>=4")

@@ -148,3 +148,14 @@ def test_cli_ships_whatever_a_dirty_folder_holds_and_the_check_reports_it(skills
     add(skills_cli, dirty, project, tmp_path / "home")
     installed = project / ".claude" / "skills" / "dlt-dagster"
     assert unwanted_files(installed) == [".venv/", "ingest.duckdb"]  # __pycache__ is the CLI's own exclusion
+
+
+def test_links_cli_exits_non_zero_on_a_broken_link(tmp_path):
+    (tmp_path / "ok.md").write_text("[self](ok.md)\n", encoding="utf-8")
+    run = [sys.executable, "-m", "evals.links", str(tmp_path)]
+    clean = subprocess.run(run, capture_output=True, text=True, cwd=SKILL_ROOT)
+    assert clean.returncode == 0, clean.stderr
+    (tmp_path / "bad.md").write_text("# Bad\n\n[gone](gone.md)\n", encoding="utf-8")
+    broken = subprocess.run(run, capture_output=True, text=True, cwd=SKILL_ROOT)
+    assert broken.returncode == 1
+    assert f"broken link: {tmp_path / 'bad.md'}:3: gone.md" in broken.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
 
@@ -126,3 +127,15 @@ def test_walkthrough_fails_when_a_shipped_quick_start_command_breaks(tmp_path):
     assert not result.passed
     assert "`uv run dg scaffold defs dagster_dlt.DltLoadComponent ingest` failed" in result.message
     assert [s.returncode for s in result.steps[:-1]] == [0] * (len(result.steps) - 1)
+
+
+def test_walkthrough_cli_writes_json_and_exits_non_zero_on_failure(tmp_path, capsys):
+    from evals.walkthrough import main
+
+    skill = write_skill(tmp_path / "skill", "mkdir p\ncd p\nfalse")
+    report = tmp_path / "walkthrough.json"
+    assert main(["--skill-dir", str(skill), "--json", str(report)]) == 1
+    data = json.loads(report.read_text(encoding="utf-8"))
+    assert data["passed"] is False
+    assert [s["command"] for s in data["steps"]] == ["mkdir p", "cd p", "false"]
+    assert "[3] FAILED" in capsys.readouterr().out
