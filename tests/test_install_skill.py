@@ -32,7 +32,9 @@ def skills_cli():
         pytest.fail(str(exc))
 
 
-def add(skills_cli, source: Path, project: Path, home: Path, *extra: str) -> subprocess.CompletedProcess:
+def add(
+    skills_cli, source: Path | str, project: Path, home: Path, *extra: str
+) -> subprocess.CompletedProcess:
     project.mkdir(parents=True, exist_ok=True)
     done = skills_cli.run(
         ["add", str(source), "--skill", "dlt-dagster", "-a", "claude-code", "-y", "--copy", *extra],
@@ -93,6 +95,37 @@ def test_every_relative_link_in_the_installed_copy_resolves(install):
     assert [str(link) for link in broken_links(installed)] == []
 
 
+SKILL_PATH = re.compile(r"(?<![\w/.])(?:\$SKILL_DIR/)?((?:scripts|references|assets)/[\w./-]*[\w/])")
+PROMISED_SCRIPTS = ("scaffold.py", "doctor.py", "validate.py")
+
+
+def paths_skill_md_names(skill_md: Path) -> set[str]:
+    """Paths inside the skill that SKILL.md names in its text (links are checked separately)."""
+    return set(SKILL_PATH.findall(skill_md.read_text(encoding="utf-8")))
+
+
+@pytest.mark.xfail(
+    condition=not any((SKILL_ROOT / "scripts" / name).is_file() for name in PROMISED_SCRIPTS),
+    reason="scripts/scaffold.py, doctor.py and validate.py are not written yet",
+    strict=True,
+)
+def test_every_path_skill_md_names_is_in_the_installed_copy(install):
+    _, installed = install
+    named = paths_skill_md_names(installed / "SKILL.md")
+    assert {"scripts/scaffold.py", "assets/templates/"} <= named
+    assert sorted(p for p in named if not (installed / p).exists()) == []
+
+
+def test_path_check_finds_what_skill_md_names(tmp_path):
+    skill_md = tmp_path / "SKILL.md"
+    skill_md.write_text(
+        'Run `uv run python "$SKILL_DIR/scripts/scaffold.py" --force`, see references/a.md.\n'
+        "Templates in `assets/templates/`; not this: my_scripts/x.py or https://x.org/scripts/y.py\n",
+        encoding="utf-8",
+    )
+    assert paths_skill_md_names(skill_md) == {"scripts/scaffold.py", "references/a.md", "assets/templates/"}
+
+
 def test_list_shows_the_skill_and_its_description(skills_cli, tmp_path):
     done = skills_cli.run(["add", str(SKILL_ROOT), "--list"], cwd=tmp_path, home=tmp_path / "home")
     assert done.returncode == 0, done.stdout + done.stderr
@@ -101,6 +134,28 @@ def test_list_shows_the_skill_and_its_description(skills_cli, tmp_path):
     assert re.search(r"\bdlt-dagster\b", listed), done.stdout
     assert " ".join(meta["description"].split()) in listed, done.stdout
     assert not (tmp_path / ".claude").exists(), "--list must not install anything"
+
+
+def test_install_from_a_git_url_ships_the_committed_tree(skills_cli, tmp_path):
+    """`skills add <owner>/<repo>` shallow-clones the repository; a file:// URL takes the same path."""
+    git_dir = subprocess.run(
+        ["git", "-C", str(SKILL_ROOT), "rev-parse", "--show-toplevel"], capture_output=True, text=True
+    )
+    if git_dir.returncode != 0:
+        pytest.skip(f"{SKILL_ROOT} is not a git checkout")
+    committed = subprocess.run(
+        ["git", "-C", str(SKILL_ROOT), "ls-tree", "-r", "--name-only", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    done = add(skills_cli, f"file://{SKILL_ROOT}", tmp_path / "project", tmp_path / "home")
+    assert "Repository cloned" in done.stdout, done.stdout
+    installed = tmp_path / "project" / ".claude" / "skills" / "dlt-dagster"
+    assert files_under(installed) == {
+        name for name in committed if not {"__pycache__", "__pypackages__"}.intersection(Path(name).parts)
+    }
+    assert unwanted_files(installed) == []
 
 
 # The checks above can fail: each is run here against a copy broken on purpose.
