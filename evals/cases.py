@@ -1,7 +1,8 @@
 """Discover eval cases: YAML files under evals/cases, validated against case.schema.json.
 
-A case makes a project from a template (`template` + `vars`) or from literal files
-(`files`, used for documented snippets), checks it, then runs its steps: `launch`
+A case makes a project from a template (`template` + `vars`), from literal files (`files`,
+used for documented snippets) or by running scripts/scaffold.py in it (`scaffold`, the
+arguments; `scaffold_fails_with` for a refusal, which ends the case), checks it, then runs its steps: `launch`
 (dg launch), `add_records` (to the loopback API) and `expect` (tables, asset keys,
 requests). Without `steps`, a case runs `launch` (default: all assets) then `expect`.
 """
@@ -72,6 +73,11 @@ class Case:
     template: str | None = None
     vars: dict[str, Any] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
+    scaffold: tuple[str, ...] | None = None
+    scaffold_fails_with: str | None = None
+    scenario: int | None = None
+    data_files: dict[str, str] = field(default_factory=dict)
+    sqlite: dict[str, str] | None = None
     server: dict[str, Any] | None = None
     env: dict[str, str] = field(default_factory=dict)
     check_fails_with: str | None = None
@@ -106,8 +112,15 @@ def _step(data: dict[str, Any]) -> Step:
 
 def _shape_problem(data: dict[str, Any]) -> str | None:
     """Rules that JSON Schema would only report as 'not valid under any of the given schemas'."""
-    if ("template" in data) == ("files" in data):
-        return "give either template (with vars) or files, not both or neither"
+    sources = [key for key in ("template", "files", "scaffold") if key in data]
+    if len(sources) != 1:
+        return "give exactly one of template (with vars), files or scaffold"
+    if "scaffold_fails_with" in data:
+        if "scaffold" not in data or any(k in data for k in ("steps", "expect", "launch", "check")):
+            return (
+                "scaffold_fails_with goes with scaffold, and ends the case: no check, launch, expect or steps"
+            )
+        return None
     if ("steps" in data) == ("expect" in data or "launch" in data):
         return "give either steps, or launch and/or expect, not both or neither"
     if "steps" not in data and "expect" not in data:
@@ -128,6 +141,8 @@ def case_from_data(data: Any, path: Path) -> Case:
         raise CaseError(f"{path}: invalid case: {problem}")
     if "steps" in data:
         steps = tuple(_step(s) for s in data["steps"])
+    elif "scaffold_fails_with" in data:
+        steps = ()
     else:
         steps = (Launch(**{"assets": "*", **data.get("launch", {})}), _expect(data["expect"]))
     return Case(
@@ -137,6 +152,11 @@ def case_from_data(data: Any, path: Path) -> Case:
         template=data.get("template"),
         vars=data.get("vars", {}),
         files=data.get("files", {}),
+        scaffold=tuple(data["scaffold"]) if "scaffold" in data else None,
+        scaffold_fails_with=data.get("scaffold_fails_with"),
+        scenario=data.get("scenario"),
+        data_files=data.get("data_files", {}),
+        sqlite=data.get("sqlite"),
         server=data.get("server"),
         env=data.get("env", {}),
         check_fails_with=data.get("check", {}).get("fails_with"),

@@ -41,10 +41,10 @@ class CaseResult:
 
 def _plan(case: Case) -> list[tuple[str, Callable[[stages.CaseRun], None]]]:
     """The case as (stage name, action) pairs in the order they run."""
-    plan: list[tuple[str, Callable[[stages.CaseRun], None]]] = [
-        ("render", stages.render),
-        ("check", stages.check),
-    ]
+    plan: list[tuple[str, Callable[[stages.CaseRun], None]]] = [("render", stages.render)]
+    if case.scaffold_fails_with is not None:
+        return plan  # the case proves a refusal: nothing to check or run
+    plan.append(("check", stages.check))
     for step in case.steps:
         function = STEP_FUNCTIONS[type(step)]
         plan.append((STEP_STAGES[type(step)], lambda run, f=function, s=step: f(run, s)))

@@ -9,6 +9,7 @@ rendered file and its template, or the case file).
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 import time
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from evals.cases import AddRecords, Case, Expect, Launch
 from evals.commands import DEFAULT_MAX_FILE_BYTES, CommandResult, run_command
 from evals.project import Project, create_project, isolated_env
 from evals.rest_server import RestApiServer
-from evals.skill import templating
+from evals.skill import SKILL_ROOT, templating
 
 STAGES = ("render", "check", "materialize", "assert")
 OUTPUT_TAIL_LINES = 60
@@ -68,13 +69,47 @@ def run_dg(run: CaseRun, args: list[str], env: dict[str, str] | None = None) -> 
     return fast.run_dg(args, run.project.root, env, run.remaining(), run.max_file_bytes)
 
 
+SCAFFOLD_SCRIPT = SKILL_ROOT / "scripts" / "scaffold.py"
+
+
+def expand(text: str, run: CaseRun) -> str:
+    """Fill in the run's own places: {base_url} (the loopback API), {data_dir} (case data)."""
+    text = text.replace("{data_dir}", str(run.workdir / "data"))
+    if run.server is not None:
+        text = text.replace("{base_url}", run.server.url)
+    return text
+
+
+def _write_data(run: CaseRun) -> None:
+    data_dir = run.workdir / "data"
+    data_dir.mkdir(exist_ok=True)
+    for relative, text in run.case.data_files.items():
+        target = data_dir / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    if run.case.sqlite is not None:
+        with sqlite3.connect(data_dir / run.case.sqlite["file"]) as connection:
+            connection.executescript(run.case.sqlite["sql"])
+
+
+def _project_env(run: CaseRun) -> dict[str, str]:
+    env = {**isolated_env(run.project, run.workdir), **{k: expand(v, run) for k, v in run.case.env.items()}}
+    if run.server is not None:
+        env["EVAL_API_BASE_URL"] = run.server.url
+    return env
+
+
 def render(run: CaseRun) -> None:
     """Lay out a fresh project and write the case's files into its defs folder."""
     case = run.case
+    _write_data(run)
+    if case.scaffold is not None:
+        _scaffold(run)
+        return
     if case.template is not None:
-        variables = dict(case.vars)
+        variables = {k: expand(v, run) if isinstance(v, str) else v for k, v in case.vars.items()}
         if run.server is not None:
-            variables["base_url"] = run.server.url
+            variables.setdefault("base_url", run.server.url)
         try:
             run.rendered = templating.render(case.template, variables, run.templates_dir)
         except templating.TemplateError as exc:
@@ -85,13 +120,49 @@ def render(run: CaseRun) -> None:
             for path, text in case.files.items()
         ]
     run.project = create_project(run.workdir / "project", "evalproj")
-    run.env = {**isolated_env(run.project, run.workdir), **case.env}
-    if run.server is not None:
-        run.env["EVAL_API_BASE_URL"] = run.server.url
+    run.env = _project_env(run)
     for rendered in run.rendered:
         target = run.project.defs_dir / rendered.path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(rendered.text, encoding="utf-8")
+
+
+def _scaffold(run: CaseRun) -> None:
+    """Run the skill's own scaffold script in the fresh project, as an agent would."""
+    case = run.case
+    run.project = create_project(run.workdir / "project", "evalproj")
+    run.env = _project_env(run)
+    args = [expand(a, run) for a in case.scaffold]
+    before = set(run.project.root.rglob("*"))
+    result = run_command(
+        [sys.executable, str(SCAFFOLD_SCRIPT), *args],
+        run.project.root,
+        run.env,
+        run.remaining(),
+        run.max_file_bytes,
+    )
+    shown = " ".join(["scaffold.py", *args])
+    if case.scaffold_fails_with is not None:
+        if result.returncode == 0 or case.scaffold_fails_with not in result.output:
+            raise StageFailure(
+                f"{case.path}: `{shown}` was expected to fail with {case.scaffold_fails_with!r}"
+                f" (exit {result.returncode})",
+                _tail(result.output),
+            )
+        if set(run.project.root.rglob("*")) != before:
+            raise StageFailure(
+                f"{case.path}: `{shown}` refused but still changed the project", _tail(result.output)
+            )
+        return
+    if result.returncode != 0:
+        raise StageFailure(f"{case.path}: `{shown}` failed (exit {result.returncode})", _tail(result.output))
+    run.rendered = [
+        templating.RenderedFile(
+            path=str(p.relative_to(run.project.defs_dir)), text="", template=SCAFFOLD_SCRIPT
+        )
+        for p in sorted(run.project.defs_dir.rglob("*"))
+        if p.is_file()
+    ]
 
 
 # What the real commands print when they really finished: an exit code of 0 alone is not

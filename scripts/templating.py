@@ -61,6 +61,9 @@ def resolve_variables(given: dict[str, Any], templates_dir: Path = TEMPLATES_DIR
     resolved.setdefault("source_name", pipeline_name)
     resolved.setdefault("group_name", resolved["defs_name"])
     resolved.setdefault("duckdb_file", f"{pipeline_name}.duckdb")
+    resolved.setdefault("env_prefix", pipeline_name.upper())
+    for optional in ("incremental_cursor", "schedule", "parallel"):
+        resolved.setdefault(optional, None)
     return resolved
 
 
@@ -79,10 +82,16 @@ def render(approach: str, given: dict[str, Any], templates_dir: Path = TEMPLATES
     """Render every file of one approach's template with the given variables."""
     manifest = load_manifest(approach, templates_dir)
     variables = resolve_variables(given, templates_dir)
+    if approach == "asset" and variables["parallel"]:
+        raise TemplateError(
+            "parallel needs dlt assets (component or pythonic): one asset runs every resource"
+        )
     env = _environment(templates_dir)
     rendered = []
     for entry in manifest["files"]:
         template_name = entry["template"]
+        if "when" in entry and not env.compile_expression(entry["when"])(**variables):
+            continue
         try:
             path = env.from_string(entry["path"]).render(variables)
             text = env.get_template(template_name).render(variables)

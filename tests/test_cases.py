@@ -8,9 +8,9 @@ from evals.cases import CaseError, discover, load_case
 from evals.cli import main
 
 
-def test_shipped_cases_load():
-    names = [c.name for c in discover()]
-    assert names == sorted(names) and len(names) >= 3
+def test_shipped_cases_load_in_file_name_order():
+    cases = discover()
+    assert [c.path.name for c in cases] == sorted(c.path.name for c in cases) and len(cases) >= 3
 
 
 def test_malformed_yaml_names_the_file(tmp_path):

@@ -40,7 +40,7 @@ def test_expected_launch_failure_passes_and_wrong_text_fails(tmp_path):
     [
         (
             {"files": {"a.py": ""}, "template": "asset", "vars": {}, "expect": {"tables": []}},
-            "either template",
+            "exactly one of template",
         ),
         ({"files": {"a.py": ""}}, "either steps"),
         ({"files": {"a.py": ""}, "steps": [{"add_records": {"items": 1}}]}, "add_records needs a server"),

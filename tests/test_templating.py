@@ -12,14 +12,33 @@ from evals.skill import templating
 BASE = {"pipeline_name": "shop", "dataset_name": "raw"}
 
 
+OPTIONS = {
+    "plain": {},
+    "incremental": {"incremental_cursor": "updated_at"},
+    "schedule": {"schedule": "0 2 * * *"},
+    "parallel": {"parallel": 2, "resources": ["a", "b"]},
+}
+
+
 @pytest.mark.parametrize("approach", templating.APPROACHES)
-@pytest.mark.parametrize("source_kind", ["custom", "rest_api"])
+@pytest.mark.parametrize("source_kind", ["custom", "rest_api", "sql_database", "filesystem"])
 @pytest.mark.parametrize("destination", ["duckdb", "snowflake"])
-def test_every_combination_renders_valid_python_and_yaml(approach, source_kind, destination):
-    variables = {**BASE, "source_kind": source_kind, "destination": destination}
+@pytest.mark.parametrize("option", OPTIONS)
+def test_every_combination_renders_valid_python_and_yaml(approach, source_kind, destination, option):
+    variables = {**BASE, "source_kind": source_kind, "destination": destination, **OPTIONS[option]}
     if source_kind == "rest_api":
         variables["base_url"] = "http://127.0.0.1:8000/"
-    for rendered in templating.render(approach, variables):
+    if option == "incremental" and source_kind in ("sql_database", "filesystem"):
+        with pytest.raises(templating.TemplateError, match="incremental_cursor"):
+            templating.render(approach, variables)
+        return
+    if option == "parallel" and approach == "asset":
+        with pytest.raises(templating.TemplateError, match="parallel needs dlt assets"):
+            templating.render(approach, variables)
+        return
+    rendered_files = templating.render(approach, variables)
+    assert any(f.path.endswith("_jobs.py") for f in rendered_files) == (option in ("schedule", "parallel"))
+    for rendered in rendered_files:
         if rendered.path.endswith(".py"):
             ast.parse(rendered.text, filename=rendered.path)
         else:
@@ -38,8 +57,8 @@ def test_defaults_are_derived_from_the_pipeline_name():
 
 def test_duckdb_path_is_explicit_and_not_the_working_directory():
     text = templating.render("component", BASE)[0].text
-    assert 'DUCKDB_PATH = PROJECT_ROOT / "shop.duckdb"' in text
-    assert "dlt.destinations.duckdb(str(DUCKDB_PATH))" in text
+    assert 'shop_pipeline_duckdb = PROJECT_ROOT / "shop.duckdb"' in text
+    assert "dlt.destinations.duckdb(str(shop_pipeline_duckdb))" in text
 
 
 def test_non_duckdb_destination_keeps_credentials_out_of_the_file():
