@@ -1,0 +1,326 @@
+# /// script
+# requires-python = ">=3.10"
+# dependencies = ["jinja2>=3.1", "pyyaml>=6", "jsonschema>=4"]
+# ///
+"""Write tested dlt-on-Dagster definitions into a Dagster project.
+
+Renders the skill's templates (assets/templates, the same ones its evals run) into the
+defs folder of the project at --project-dir (default: the current directory). Run it
+with the project's own interpreter (`uv run python scaffold.py ...`: dagster and
+dagster-dg-cli bring jinja2, pyyaml and jsonschema) or standalone with `uv run scaffold.py`.
+
+It never overwrites a file unless --force, and then keeps a .bak copy; --dry-run prints
+the plan and writes nothing. It writes no secrets: it prints the env vars to set.
+
+Exit codes: 0 written (or planned, with --dry-run); 2 invalid choices; 3 not a Dagster
+project; 4 a file exists (use --force); 5 the choice needs something offline use cannot
+give (a verified source).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import templating  # noqa: E402 (the script's own folder, added just above)
+from dg_project import ProjectError, find_defs_dir  # noqa: E402
+
+EXIT_INVALID, EXIT_NOT_PROJECT, EXIT_EXISTS, EXIT_NEEDS_NETWORK = 2, 3, 4, 5
+CORE_SOURCES = ("custom", "rest_api", "sql_database", "filesystem")
+
+# Env vars the generated code reads, by choice. Values are never written anywhere.
+SOURCE_ENV = {
+    "sql_database": ["SOURCES__SQL_DATABASE__CREDENTIALS"],
+    "filesystem": ["SOURCES__FILESYSTEM__BUCKET_URL"],
+}
+DESTINATION_ENV = {
+    "duckdb": [],
+    "motherduck": ["DESTINATION__MOTHERDUCK__CREDENTIALS"],
+    "postgres": ["DESTINATION__POSTGRES__CREDENTIALS"],
+    "snowflake": [
+        "DESTINATION__SNOWFLAKE__CREDENTIALS__DATABASE",
+        "DESTINATION__SNOWFLAKE__CREDENTIALS__USERNAME",
+        "DESTINATION__SNOWFLAKE__CREDENTIALS__PASSWORD",
+        "DESTINATION__SNOWFLAKE__CREDENTIALS__HOST",
+        "DESTINATION__SNOWFLAKE__CREDENTIALS__WAREHOUSE",
+        "DESTINATION__SNOWFLAKE__CREDENTIALS__ROLE",
+    ],
+    "bigquery": [
+        "DESTINATION__BIGQUERY__CREDENTIALS__PROJECT_ID",
+        "DESTINATION__BIGQUERY__CREDENTIALS__PRIVATE_KEY",
+        "DESTINATION__BIGQUERY__CREDENTIALS__CLIENT_EMAIL",
+    ],
+    "redshift": ["DESTINATION__REDSHIFT__CREDENTIALS"],
+    "databricks": [
+        "DESTINATION__DATABRICKS__CREDENTIALS__SERVER_HOSTNAME",
+        "DESTINATION__DATABRICKS__CREDENTIALS__HTTP_PATH",
+        "DESTINATION__DATABRICKS__CREDENTIALS__ACCESS_TOKEN",
+    ],
+    "mssql": ["DESTINATION__MSSQL__CREDENTIALS"],
+    "clickhouse": ["DESTINATION__CLICKHOUSE__CREDENTIALS"],
+    "filesystem": ["DESTINATION__FILESYSTEM__BUCKET_URL"],
+}
+EXTRA_PACKAGES = {"filesystem": ["pandas"]}  # dlt's read_csv needs pandas
+GITIGNORE_LINES = (".dlt/secrets.toml", "*.duckdb", "*.duckdb.wal", ".env")
+
+
+class ScaffoldError(Exception):
+    def __init__(self, message: str, code: int):
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class Plan:
+    defs_dir: Path
+    writes: list[tuple[Path, str]] = field(default_factory=list)  # (path, text)
+    backups: list[Path] = field(default_factory=list)
+    env_vars: list[str] = field(default_factory=list)
+    packages: list[str] = field(default_factory=list)
+    next_steps: list[str] = field(default_factory=list)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="scaffold.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--approach",
+        required=True,
+        choices=templating.APPROACHES,
+        help="component (defs.yaml + loads.py), pythonic (@dlt_assets), asset (one @asset)",
+    )
+    parser.add_argument("--pipeline-name", required=True, help="dlt pipeline name (a Python identifier)")
+    parser.add_argument("--dataset-name", required=True, help="dlt dataset name (a Python identifier)")
+    parser.add_argument("--defs-name", help="folder/module under the defs folder (default: pipeline name)")
+    parser.add_argument(
+        "--source",
+        default="custom",
+        help="custom, rest_api, sql_database, filesystem, or a verified source name (e.g. github)",
+    )
+    parser.add_argument(
+        "--resources", help="comma-separated resource names (endpoints, tables, CSV prefixes)"
+    )
+    parser.add_argument("--base-url", help="rest_api: the API's base URL")
+    parser.add_argument("--destination", default="duckdb", help="dlt destination (default duckdb)")
+    parser.add_argument("--duckdb-file", help="duckdb: file path relative to the project root")
+    parser.add_argument("--incremental-cursor", help="custom/rest_api: field to load incrementally on")
+    parser.add_argument("--initial-value", help="incremental: cursor value for the first run")
+    parser.add_argument("--schedule", help="cron expression: adds an asset job and a schedule")
+    parser.add_argument(
+        "--parallel",
+        type=int,
+        metavar="N",
+        help="one pipeline per resource, run by a job at most N at a time",
+    )
+    parser.add_argument("--group-name", help="Dagster asset group (default: defs name)")
+    parser.add_argument(
+        "--project-dir", type=Path, default=Path("."), help="the Dagster project (default: .)"
+    )
+    parser.add_argument("--force", action="store_true", help="replace existing files, keeping .bak copies")
+    parser.add_argument("--dry-run", action="store_true", help="print what would be written; write nothing")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    return parser.parse_args(argv)
+
+
+def variables_from(args: argparse.Namespace) -> dict:
+    if args.source not in CORE_SOURCES:
+        # Validate the names first, so a bad name is reported before the network problem.
+        check = argparse.Namespace(**{**vars(args), "source": "custom", "base_url": None})
+        try:
+            templating.resolve_variables(variables_from(check))
+        except templating.TemplateError as exc:
+            raise ScaffoldError(_one_line_per_problem(str(exc)), EXIT_INVALID) from exc
+        raise ScaffoldError(
+            f"verified source {args.source!r}: dlt init clones it from GitHub, which needs network access. "
+            f"With network, run: uv run dg scaffold defs dagster_dlt.DltLoadCollectionComponent "
+            f"{args.defs_name or args.pipeline_name} --source {args.source} --destination {args.destination} "
+            "and point loads.py at the source function it creates. "
+            f"Offline, use one of: {', '.join(CORE_SOURCES)}",
+            EXIT_NEEDS_NETWORK,
+        )
+    given = {
+        "pipeline_name": args.pipeline_name,
+        "dataset_name": args.dataset_name,
+        "source_kind": args.source,
+        "destination": args.destination,
+    }
+    optional = {
+        "defs_name": args.defs_name,
+        "base_url": args.base_url,
+        "duckdb_file": args.duckdb_file,
+        "incremental_cursor": args.incremental_cursor,
+        "initial_value": args.initial_value,
+        "schedule": args.schedule,
+        "parallel": args.parallel,
+        "group_name": args.group_name,
+    }
+    given.update({k: v for k, v in optional.items() if v is not None})
+    if args.resources is not None:
+        given["resources"] = [r.strip() for r in args.resources.split(",")]
+    return given
+
+
+def plan(args: argparse.Namespace) -> Plan:
+    try:
+        defs_dir = find_defs_dir(args.project_dir)
+    except ProjectError as exc:
+        raise ScaffoldError(str(exc), EXIT_NOT_PROJECT) from exc
+    try:
+        rendered = templating.render(args.approach, variables_from(args))
+    except templating.TemplateError as exc:
+        raise ScaffoldError(_one_line_per_problem(str(exc)), EXIT_INVALID) from exc
+    result = Plan(defs_dir=defs_dir)
+    for file in rendered:
+        target = defs_dir / file.path
+        if not target.resolve().is_relative_to(defs_dir.resolve()):
+            raise ScaffoldError(f"{file.path}: would be written outside the defs folder", EXIT_INVALID)
+        if target.exists() or target.is_symlink():
+            if not args.force:
+                raise ScaffoldError(
+                    f"{target} exists; rerun with --force to replace it (a .bak copy is kept)", EXIT_EXISTS
+                )
+            result.backups.append(target)
+        result.writes.append((target, file.text))
+    variables = templating.resolve_variables(variables_from(args))
+    result.env_vars = SOURCE_ENV.get(args.source, []) + DESTINATION_ENV[args.destination]
+    if variables["incremental_cursor"]:
+        prefix = variables["env_prefix"]
+        result.env_vars += [f"{prefix}_INITIAL_VALUE (optional)", f"{prefix}_END_VALUE (optional, backfills)"]
+    result.packages = ["dagster-dlt", f"dlt[{args.destination}]", *EXTRA_PACKAGES.get(args.source, [])]
+    result.next_steps = ["uv run dg check defs", "uv run dg launch --assets '*'"]
+    return result
+
+
+NAME_RULE = "use lowercase letters, digits and _, starting with a letter or _ (no '/', '.', '-' or '..')"
+
+
+def _one_line_per_problem(message: str) -> str:
+    """One readable line per problem found by the variables' JSON Schema."""
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    if lines and lines[0].startswith("invalid template variables"):
+        lines = lines[1:]
+    readable = []
+    for line in lines:
+        field_name, _, problem = line.partition(": ")
+        if "does not match '^[a-z_][a-z0-9_]" in problem:
+            value = problem.split(" does not match")[0]
+            readable.append(f"{field_name} {value} is not a valid name: {NAME_RULE}")
+        elif " is not one of " in problem:
+            value, _, choices = problem.partition(" is not one of ")
+            readable.append(f"{field_name} {value} is not supported; choose one of: {choices.strip('[]')}")
+        else:
+            readable.append(line)
+    return "\n".join(readable)
+
+
+def backup_path(path: Path) -> Path:
+    candidate = path.with_name(path.name + ".bak")
+    number = 1
+    while candidate.exists():
+        candidate = path.with_name(f"{path.name}.bak{number}")
+        number += 1
+    return candidate
+
+
+def write(result: Plan, project_dir: Path) -> list[Path]:
+    """All or nothing: stage every file first, then back up and move them into place."""
+    writes = list(result.writes)
+    gitignore = gitignore_update(project_dir)
+    if gitignore is not None:
+        writes.append(gitignore)
+    created_dirs: list[Path] = []
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for path, text in writes:
+            for parent in reversed(path.parents):
+                if not parent.exists():
+                    parent.mkdir()
+                    created_dirs.append(parent)
+            temp = path.with_name(f".{path.name}.scaffold-tmp")
+            temp.write_text(text, encoding="utf-8")
+            staged.append((temp, path))
+    except OSError:
+        for temp, _ in staged:
+            temp.unlink(missing_ok=True)
+        for folder in reversed(created_dirs):
+            folder.rmdir()
+        raise
+    backups = []
+    for path in result.backups:
+        backup = backup_path(path)
+        shutil.copy2(path, backup)
+        backups.append(backup)
+    for temp, path in staged:
+        temp.replace(path)
+    return backups
+
+
+def gitignore_update(project_dir: Path) -> tuple[Path, str] | None:
+    """The project's .gitignore plus the lines that keep secrets and databases out of git."""
+    gitignore = project_dir.resolve() / ".gitignore"
+    existing = gitignore.read_text(encoding="utf-8") if gitignore.exists() else ""
+    missing = [line for line in GITIGNORE_LINES if line not in existing.splitlines()]
+    if not missing:
+        return None
+    separator = "\n" if existing and not existing.endswith("\n") else ""
+    block = "# dlt-dagster: secrets and local databases\n" + "\n".join(missing) + "\n"
+    return gitignore, existing + separator + block
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        result = plan(args)
+        backups = [] if args.dry_run else write(result, args.project_dir)
+    except ScaffoldError as exc:
+        if args.json:
+            print(json.dumps({"ok": False, "errors": str(exc).splitlines(), "exit_code": exc.code}))
+        else:
+            for line in str(exc).splitlines():
+                print(f"scaffold.py: {line}", file=sys.stderr)
+        return exc.code
+    except OSError as exc:
+        message = f"cannot write: {exc}"
+        if args.json:
+            print(json.dumps({"ok": False, "errors": [message], "exit_code": 1}))
+        else:
+            print(f"scaffold.py: {message}", file=sys.stderr)
+        return 1
+    summary = {
+        "ok": True,
+        "dry_run": args.dry_run,
+        "defs_dir": str(result.defs_dir),
+        "files": [str(path) for path, _ in result.writes],
+        "backups": [str(b) for b in backups],
+        "env_vars": result.env_vars,
+        "packages": result.packages,
+        "next_steps": result.next_steps,
+    }
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return 0
+    verb = "would write" if args.dry_run else "wrote"
+    for path, text in result.writes:
+        print(f"{verb} {path}")
+        if args.dry_run:
+            print("    " + text.replace("\n", "\n    ").rstrip())
+    for backup in backups:
+        print(f"kept a copy: {backup}")
+    print(f"packages: uv add {' '.join(repr(p) if '[' in p else p for p in result.packages)}")
+    if result.env_vars:
+        print("set these env vars (values never go into files):")
+        for name in result.env_vars:
+            print(f"  {name}")
+    print("then: " + " && ".join(result.next_steps))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
