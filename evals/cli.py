@@ -14,9 +14,10 @@ import threading
 from dataclasses import replace
 from pathlib import Path
 
-from evals import report
+from evals import report, snippets
 from evals.cases import CASES_DIR, Case, CaseError, discover
 from evals.commands import DEFAULT_MAX_FILE_BYTES
+from evals.project import clean_env
 from evals.runner import CaseResult, Interrupted, run_cases
 from evals.skill import templating
 
@@ -39,6 +40,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--summary", type=Path, help="write a Markdown summary here (also to $GITHUB_STEP_SUMMARY when set)"
     )
     parser.add_argument("--keep", action="store_true", help="keep each case's temp folder")
+    parser.add_argument(
+        "--no-docs", action="store_true", help="skip the code blocks of SKILL.md and references/*.md"
+    )
     parser.add_argument(
         "--max-file-mb",
         type=int,
@@ -89,9 +93,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         cases = discover(args.cases, args.select)
+        docs = None if args.no_docs else snippets.plan()
     except CaseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if docs is not None:
+        cases += [c for c in docs.cases if not args.select or args.select in c.name]
     if not cases:
         where = f"{args.cases}" + (f" matching {args.select!r}" if args.select else "")
         print(f"error: no cases found in {where}", file=sys.stderr)
@@ -121,7 +128,27 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(report.text_report(results))
     write_reports(args, results)
-    return 0 if all(r.passed for r in results) else 1
+    docs_ok = True
+    if docs is not None:
+        docs_ok = doc_coverage(docs, results, check_schemas=not args.select)
+    return 0 if all(r.passed for r in results) and docs_ok else 1
+
+
+def doc_coverage(docs: snippets.Plan, results: list[CaseResult], check_schemas: bool) -> bool:
+    """Account for every doc block: executed (its case passed), schema-checked, skipped or failed."""
+    for result in results:
+        blocks = docs.blocks_by_case.get(result.name)
+        if blocks is None:
+            continue
+        if result.passed:
+            docs.coverage.executed += blocks
+        else:
+            docs.coverage.failed.append((str(result.path), f"{result.stage}: {result.message}"))
+    if check_schemas:
+        snippets.check_schemas(docs, clean_env())
+    print()
+    print(snippets.coverage_report(docs.coverage))
+    return not docs.coverage.failed
 
 
 if __name__ == "__main__":

@@ -1,0 +1,289 @@
+"""Every fenced code block in SKILL.md and references/*.md: executed, schema-checked or skipped.
+
+A block is marked by an HTML comment right before it, holding YAML:
+
+    <!-- eval: {group: basic, file: ingest/loads.py} -->          a file of a program
+    <!-- eval: {group: basic, commands: true} -->                 `uv run dg ...` lines to run
+                                    (a trailing `# fails: TEXT` expects the command to fail with TEXT)
+    <!-- eval: {group: basic, case: {expect: {tables: [...]}}} -->  case options for the group
+    <!-- eval: {schema: component} -->       validated (component | dagster_cloud | github_workflow)
+    <!-- eval: {skip: "why it cannot run here"} -->
+
+Blocks of one group (in one Markdown file) become one eval case: `file` blocks are written
+into a fresh project's defs folder, `commands` blocks become launch steps (`uv run dg
+check defs` is the check stage, which always runs), and `case` adds options (env, server,
+sqlite, data_files, check, expect, timeout; `expect` runs after the last launch). A block
+with no marker is an error: nothing is skipped silently. Failures name `file:line`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+from markdown_it import MarkdownIt
+
+from evals.cases import Case, CaseError, case_from_data
+from evals.skill import SKILL_ROOT
+
+MARKER = re.compile(r"^<!--\s*eval:\s*(?P<body>.*?)\s*-->\s*$", re.DOTALL)
+SCHEMAS = ("component", "dagster_cloud", "github_workflow")
+CASE_OPTIONS = {"env", "server", "sqlite", "data_files", "check", "expect", "timeout", "description"}
+
+
+@dataclass(frozen=True)
+class Block:
+    doc: Path
+    line: int  # 1-based line of the opening fence
+    lang: str
+    text: str
+    marker: dict[str, Any] | None
+
+    @property
+    def where(self) -> str:
+        return f"{_relative(self.doc)}:{self.line}"
+
+
+@dataclass
+class Coverage:
+    found: int = 0
+    executed: list[Block] = field(default_factory=list)  # in a case that ran
+    schema_checked: list[Block] = field(default_factory=list)
+    skipped: list[tuple[Block, str]] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (file:line, why)
+
+
+def documents(root: Path = SKILL_ROOT) -> list[Path]:
+    return [root / "SKILL.md", *sorted((root / "references").glob("*.md"))]
+
+
+def extract(doc: Path) -> list[Block]:
+    tokens = MarkdownIt().parse(doc.read_text(encoding="utf-8"))
+    blocks = []
+    for index, token in enumerate(tokens):
+        if token.type != "fence":
+            continue
+        marker = None
+        previous = tokens[index - 1] if index else None
+        if previous is not None and previous.type == "html_block":
+            match = MARKER.match(previous.content.strip())
+            if match:
+                marker = _parse_marker(match.group("body"), doc, token.map[0] + 1)
+        blocks.append(
+            Block(doc, token.map[0] + 1, token.info.split()[0] if token.info else "", token.content, marker)
+        )
+    return blocks
+
+
+def _parse_marker(body: str, doc: Path, line: int) -> dict[str, Any]:
+    try:
+        marker = yaml.safe_load(body)
+    except yaml.YAMLError as exc:
+        raise CaseError(f"{_relative(doc)}:{line}: unreadable eval marker: {exc}") from exc
+    if not isinstance(marker, dict):
+        raise CaseError(f"{_relative(doc)}:{line}: an eval marker must be a YAML mapping")
+    return marker
+
+
+@dataclass
+class Plan:
+    cases: list[Case] = field(default_factory=list)
+    blocks_by_case: dict[str, list[Block]] = field(default_factory=dict)
+    schema_blocks: list[Block] = field(default_factory=list)
+    coverage: Coverage = field(default_factory=Coverage)
+
+
+def plan(docs: list[Path] | None = None) -> Plan:
+    """Classify every block and build one case per group."""
+    result = Plan()
+    for doc in docs if docs is not None else documents():
+        groups: dict[str, list[Block]] = {}
+        for block in extract(doc):
+            result.coverage.found += 1
+            marker = block.marker
+            if marker is None:
+                result.coverage.failed.append((block.where, "fenced block without an eval marker"))
+            elif "skip" in marker:
+                reason = str(marker["skip"]).strip()
+                if not reason:
+                    result.coverage.failed.append((block.where, "skip needs a reason"))
+                else:
+                    result.coverage.skipped.append((block, reason))
+            elif "schema" in marker:
+                if marker["schema"] not in SCHEMAS:
+                    result.coverage.failed.append((block.where, f"unknown schema {marker['schema']!r}"))
+                else:
+                    result.schema_blocks.append(block)
+            elif "group" in marker:
+                groups.setdefault(str(marker["group"]), []).append(block)
+            else:
+                result.coverage.failed.append((block.where, f"marker needs group, schema or skip: {marker}"))
+        for name, blocks in groups.items():
+            try:
+                case = group_case(doc, name, blocks)
+            except CaseError as exc:
+                result.coverage.failed.append((blocks[0].where, str(exc)))
+                continue
+            result.cases.append(case)
+            result.blocks_by_case[case.name] = blocks
+    return result
+
+
+def group_case(doc: Path, name: str, blocks: list[Block]) -> Case:
+    files: dict[str, str] = {}
+    launches: list[dict[str, Any]] = []
+    options: dict[str, Any] = {}
+    for block in blocks:
+        marker = block.marker
+        if "file" in marker:
+            files[str(marker["file"])] = block.text
+        if marker.get("commands"):
+            launches += commands_to_launches(block)
+        unknown = set(marker.get("case", {})) - CASE_OPTIONS
+        if unknown:
+            raise CaseError(f"{block.where}: unknown case options {sorted(unknown)}")
+        options.update(marker.get("case", {}))
+    if not files:
+        raise CaseError(f"{blocks[0].where}: group {name!r} has no file block")
+    expect = options.pop("expect", None)
+    steps: list[dict[str, Any]] = [{"launch": launch} for launch in launches] or [{"launch": {}}]
+    if expect:
+        steps.append({"expect": expect})
+    if options.get("check", {}).get("fails_with"):
+        steps = []  # the group shows an error at load time: nothing to launch
+    data = {"name": f"doc-{doc.stem}-{name}", "files": files, "steps": steps, **options}
+    if not steps:
+        data["steps"] = [{"expect": {"tables": []}}]
+    return case_from_data(data, Path(blocks[0].where))
+
+
+def commands_to_launches(block: Block) -> list[dict[str, Any]]:
+    """`uv run dg launch ...` lines as launch steps; `uv run dg check defs` is the check stage."""
+    launches = []
+    for raw in block.text.splitlines():
+        line, _, comment = raw.partition(" #")
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        words = shlex.split(line)
+        env: dict[str, str] = {}
+        while words and re.match(r"^[A-Z_][A-Z0-9_]*=", words[0]):
+            key, _, value = words.pop(0).partition("=")
+            env[key] = value
+        if words[:4] == ["uv", "run", "dg", "check"]:
+            continue
+        if words[:4] != ["uv", "run", "dg", "launch"]:
+            raise CaseError(f"{block.where}: only `uv run dg launch|check ...` lines can run here: {line!r}")
+        launch: dict[str, Any] = {"env": env} if env else {}
+        if comment.strip().startswith("fails:"):
+            launch["fails_with"] = comment.strip()[len("fails:") :].strip()
+        options = words[4:]
+        for flag, key in (
+            ("--assets", "assets"),
+            ("--job", "job"),
+            ("--partition", "partition"),
+            ("--partition-range", "partition_range"),
+        ):
+            if flag in options:
+                launch[key] = options[options.index(flag) + 1]
+        launches.append(launch)
+    return launches
+
+
+def schema_problems(block: Block, component_schema: dict | None) -> str | None:
+    """None when the block is valid under its schema, else why not."""
+    kind = block.marker["schema"]
+    try:
+        document = yaml.safe_load(block.text)
+    except yaml.YAMLError as exc:
+        return f"not YAML: {exc}"
+    if kind == "component":
+        schema = component_schema
+    elif kind == "dagster_cloud":
+        from dagster_cloud_cli.config.models import DagsterCloudYaml
+
+        schema = DagsterCloudYaml.model_json_schema()
+    else:
+        return _github_workflow_problems(block.text)
+    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(document), key=lambda e: list(e.path))
+    if errors:
+        return "; ".join(f"{'/'.join(map(str, e.path)) or '(root)'}: {e.message[:300]}" for e in errors[:3])
+    return None
+
+
+def _github_workflow_problems(text: str) -> str | None:
+    check = Path(sys.executable).parent / "check-jsonschema"
+    with tempfile.NamedTemporaryFile("w", suffix=".yml", delete=False) as handle:
+        handle.write(text)
+    try:
+        done = subprocess.run(
+            [str(check), "--builtin-schema", "vendor.github-workflows", handle.name],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        Path(handle.name).unlink()
+    return None if done.returncode == 0 else (done.stdout + done.stderr).strip()[-600:]
+
+
+def component_schema(env: dict[str, str]) -> dict:
+    """The JSON schema of every component type installed, from `dg utils generate-component-schema`."""
+    from evals.project import create_project
+
+    with tempfile.TemporaryDirectory(prefix="dlt-dagster-schema-") as scratch:
+        project = create_project(Path(scratch) / "project", "schemaproj")
+        output = Path(scratch) / "schema.json"
+        dg = Path(sys.executable).parent / "dg"
+        done = subprocess.run(
+            [str(dg), "utils", "generate-component-schema", "--output-path", str(output)],
+            cwd=project.root,
+            env={**env, "PYTHONPATH": str(project.root / "src")},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        if done.returncode != 0 or not output.exists():
+            raise RuntimeError(f"dg utils generate-component-schema failed:\n{done.stdout}{done.stderr}")
+        return json.loads(output.read_text())
+
+
+def check_schemas(result: Plan, env: dict[str, str]) -> None:
+    schema = (
+        component_schema(env)
+        if any(b.marker["schema"] == "component" for b in result.schema_blocks)
+        else None
+    )
+    for block in result.schema_blocks:
+        problem = schema_problems(block, schema)
+        if problem:
+            result.coverage.failed.append((block.where, f"{block.marker['schema']} schema: {problem}"))
+        else:
+            result.coverage.schema_checked.append(block)
+
+
+def coverage_report(coverage: Coverage) -> str:
+    executed, checked, skipped = len(coverage.executed), len(coverage.schema_checked), len(coverage.skipped)
+    lines = [
+        f"doc blocks: {coverage.found} found, {executed} executed, {checked} schema-checked, "
+        f"{skipped} skipped, {len(coverage.failed)} failed"
+    ]
+    lines += [f"  skipped {block.where}: {reason}" for block, reason in coverage.skipped]
+    lines += [f"  FAILED {where}: {why}" for where, why in coverage.failed]
+    return "\n".join(lines)
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(SKILL_ROOT))
+    except ValueError:
+        return str(path)
