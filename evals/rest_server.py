@@ -1,6 +1,7 @@
 """A small, real JSON API served over HTTP on loopback, for dlt's rest_api source.
 
-GET /<resource>?page=N[&updated_since=ISO] answers
+GET /<resource>?page=N[&updated_since=ISO][&updated_until=ISO] answers (the window is
+half-open, since <= updated_at < until, like dlt's incremental ranges)
     {"data": [records...], "next": "<absolute URL of the next page>" | null}
 Records look like {"id": 1, "name": "items-1", "updated_at": "2026-01-01T01:00:00+00:00"}.
 Tests add records between runs with add_records() and read what clients asked for in
@@ -69,10 +70,10 @@ class RestApiServer:
             records = list(self._records[resource])
         if "updated_since" in query:
             since = datetime.fromisoformat(query["updated_since"])
-            records = [r for r in records if datetime.fromisoformat(r["updated_at"]) > since]
+            records = [r for r in records if datetime.fromisoformat(r["updated_at"]) >= since]
         if "updated_until" in query:
             until = datetime.fromisoformat(query["updated_until"])
-            records = [r for r in records if datetime.fromisoformat(r["updated_at"]) <= until]
+            records = [r for r in records if datetime.fromisoformat(r["updated_at"]) < until]
         page = int(query.get("page", "1"))
         start = (page - 1) * self.page_size
         chunk = records[start : start + self.page_size]

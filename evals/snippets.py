@@ -5,6 +5,7 @@ A block is marked by an HTML comment right before it, holding YAML:
     <!-- eval: {group: basic, file: ingest/loads.py} -->          a file of a program
     <!-- eval: {group: basic, commands: true} -->                 `uv run dg ...` lines to run
                                     (a trailing `# fails: TEXT` expects the command to fail with TEXT)
+    <!-- eval: {group: basic, commands: true, expect: {...}} -->   ...then check the tables
     <!-- eval: {group: basic, case: {expect: {tables: [...]}}} -->  case options for the group
     <!-- eval: {schema: component} -->       validated (component | dagster_cloud | github_workflow)
     <!-- eval: {skip: "why it cannot run here"} -->
@@ -140,14 +141,16 @@ def plan(docs: list[Path] | None = None) -> Plan:
 
 def group_case(doc: Path, name: str, blocks: list[Block]) -> Case:
     files: dict[str, str] = {}
-    launches: list[dict[str, Any]] = []
+    commanded: list[dict[str, Any]] = []
     options: dict[str, Any] = {}
     for block in blocks:
         marker = block.marker
         if "file" in marker:
             files[str(marker["file"])] = block.text
         if marker.get("commands"):
-            launches += commands_to_launches(block)
+            commanded += [{"launch": launch} for launch in commands_to_launches(block)]
+            if "expect" in marker:
+                commanded.append({"expect": marker["expect"]})
         unknown = set(marker.get("case", {})) - CASE_OPTIONS
         if unknown:
             raise CaseError(f"{block.where}: unknown case options {sorted(unknown)}")
@@ -155,7 +158,7 @@ def group_case(doc: Path, name: str, blocks: list[Block]) -> Case:
     if not files:
         raise CaseError(f"{blocks[0].where}: group {name!r} has no file block")
     expect = options.pop("expect", None)
-    steps: list[dict[str, Any]] = [{"launch": launch} for launch in launches] or [{"launch": {}}]
+    steps: list[dict[str, Any]] = commanded or [{"launch": {}}]
     if expect:
         steps.append({"expect": expect})
     if options.get("check", {}).get("fails_with"):

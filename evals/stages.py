@@ -73,8 +73,10 @@ SCAFFOLD_SCRIPT = SKILL_ROOT / "scripts" / "scaffold.py"
 
 
 def expand(text: str, run: CaseRun) -> str:
-    """Fill in the run's own places: {base_url} (the loopback API), {data_dir} (case data)."""
+    """Fill in the run's own places: {base_url} (the loopback API), {data_dir} (case data),
+    {project_dir} (the project's root)."""
     text = text.replace("{data_dir}", str(run.workdir / "data"))
+    text = text.replace("{project_dir}", str(run.workdir / "project"))
     if run.server is not None:
         text = text.replace("{base_url}", run.server.url)
     return text

