@@ -73,7 +73,7 @@ class Case:
     template: str | None = None
     vars: dict[str, Any] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
-    scaffold: tuple[str, ...] | None = None
+    scaffold: tuple[tuple[str, ...], ...] | None = None  # one argument list per scaffold.py run
     scaffold_fails_with: str | None = None
     scenario: int | None = None
     data_files: dict[str, str] = field(default_factory=dict)
@@ -130,6 +130,13 @@ def _shape_problem(data: dict[str, Any]) -> str | None:
     return None
 
 
+def _scaffold_runs(value: Any) -> tuple[tuple[str, ...], ...] | None:
+    if value is None:
+        return None
+    runs = value if isinstance(value[0], list) else [value]
+    return tuple(tuple(run) for run in runs)
+
+
 def case_from_data(data: Any, path: Path) -> Case:
     """Validate parsed case data; `path` is where it came from (named in every error)."""
     errors = sorted(jsonschema.Draft202012Validator(SCHEMA).iter_errors(data), key=lambda e: list(e.path))
@@ -152,7 +159,7 @@ def case_from_data(data: Any, path: Path) -> Case:
         template=data.get("template"),
         vars=data.get("vars", {}),
         files=data.get("files", {}),
-        scaffold=tuple(data["scaffold"]) if "scaffold" in data else None,
+        scaffold=_scaffold_runs(data.get("scaffold")),
         scaffold_fails_with=data.get("scaffold_fails_with"),
         scenario=data.get("scenario"),
         data_files=data.get("data_files", {}),

@@ -134,34 +134,40 @@ def _scaffold(run: CaseRun) -> None:
     case = run.case
     run.project = create_project(run.workdir / "project", "evalproj")
     run.env = _project_env(run)
-    args = [expand(a, run) for a in case.scaffold]
-    before = set(run.project.root.rglob("*"))
-    result = run_command(
-        [sys.executable, str(SCAFFOLD_SCRIPT), *args],
-        run.project.root,
-        run.env,
-        run.remaining(),
-        run.max_file_bytes,
-    )
-    shown = " ".join(["scaffold.py", *args])
-    if case.scaffold_fails_with is not None:
-        if result.returncode == 0 or case.scaffold_fails_with not in result.output:
-            raise StageFailure(
-                f"{case.path}: `{shown}` was expected to fail with {case.scaffold_fails_with!r}"
-                f" (exit {result.returncode})",
-                _tail(result.output),
-            )
-        if set(run.project.root.rglob("*")) != before:
-            raise StageFailure(
-                f"{case.path}: `{shown}` refused but still changed the project", _tail(result.output)
-            )
-        return
-    if result.returncode != 0:
-        raise StageFailure(f"{case.path}: `{shown}` failed (exit {result.returncode})", _tail(result.output))
-    run.rendered = [
-        templating.RenderedFile(
-            path=str(p.relative_to(run.project.defs_dir)), text="", template=SCAFFOLD_SCRIPT
+    for arguments in case.scaffold:
+        args = [expand(a, run) for a in arguments]
+        before = set(run.project.root.rglob("*"))
+        result = run_command(
+            [sys.executable, str(SCAFFOLD_SCRIPT), *args],
+            run.project.root,
+            run.env,
+            run.remaining(),
+            run.max_file_bytes,
         )
+        shown = " ".join(["scaffold.py", *args])
+        if case.scaffold_fails_with is not None:
+            if result.returncode == 0 or case.scaffold_fails_with not in result.output:
+                raise StageFailure(
+                    f"{case.path}: `{shown}` was expected to fail with {case.scaffold_fails_with!r}"
+                    f" (exit {result.returncode})",
+                    _tail(result.output),
+                )
+            if set(run.project.root.rglob("*")) != before:
+                raise StageFailure(
+                    f"{case.path}: `{shown}` refused but still changed the project", _tail(result.output)
+                )
+            return
+        if result.returncode != 0:
+            raise StageFailure(
+                f"{case.path}: `{shown}` failed (exit {result.returncode})", _tail(result.output)
+            )
+    _list_rendered(run, SCAFFOLD_SCRIPT)
+
+
+def _list_rendered(run: CaseRun, origin: Path) -> None:
+    """Record the project's defs files (for naming the culprit of a failure)."""
+    run.rendered = [
+        templating.RenderedFile(path=str(p.relative_to(run.project.defs_dir)), text="", template=origin)
         for p in sorted(run.project.defs_dir.rglob("*"))
         if p.is_file()
     ]

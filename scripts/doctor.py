@@ -43,6 +43,7 @@ KNOWN_ERRORS: tuple[tuple[str, str], ...] = (
         "PipelineConfigMissing ... destination",
     ),
     (r"Could not set lock on file", "Could not set lock on file"),
+    (r"Ambiguous reference to catalog or schema", "Ambiguous reference to catalog or schema"),
     (
         r"Cannot open file \".*\.duckdb\": No such file or directory",
         "Cannot open file ... No such file or directory",

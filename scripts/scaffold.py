@@ -14,7 +14,7 @@ the plan and writes nothing. It writes no secrets: it prints the env vars to set
 
 Exit codes: 0 written (or planned, with --dry-run); 2 invalid choices; 3 not a Dagster
 project; 4 a file exists (use --force); 5 the choice needs something offline use cannot
-give (a verified source).
+give (a verified source); 6 the choice belongs to another skill (external compute).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import templating  # noqa: E402 (the script's own folder, added just above)
 from dg_project import ProjectError, find_defs_dir  # noqa: E402
 
-EXIT_INVALID, EXIT_NOT_PROJECT, EXIT_EXISTS, EXIT_NEEDS_NETWORK = 2, 3, 4, 5
+EXIT_INVALID, EXIT_NOT_PROJECT, EXIT_EXISTS, EXIT_NEEDS_NETWORK, EXIT_OTHER_SKILL = 2, 3, 4, 5, 6
 CORE_SOURCES = ("custom", "rest_api", "sql_database", "filesystem")
 
 # Env vars the generated code reads, by choice. Values are never written anywhere.
@@ -89,6 +89,12 @@ class Plan:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="scaffold.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--compute",
+        choices=("dagster", "external"),
+        default="dagster",
+        help="dagster: Dagster's run workers run it (default); external: refused, see dagster-expert",
     )
     parser.add_argument(
         "--approach",
@@ -168,6 +174,13 @@ def variables_from(args: argparse.Namespace) -> dict:
 
 
 def plan(args: argparse.Namespace) -> Plan:
+    if args.compute == "external":
+        raise ScaffoldError(
+            "external compute (ECS, Fargate, Kubernetes jobs, Databricks) is not what this skill scaffolds: "
+            "Dagster schedules the work and another engine runs it. Use the dagster-expert skill "
+            "(npx skills add dagster-io/skills --skill dagster-expert, with the user's approval).",
+            EXIT_OTHER_SKILL,
+        )
     try:
         defs_dir = find_defs_dir(args.project_dir)
     except ProjectError as exc:

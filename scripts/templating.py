@@ -82,6 +82,15 @@ def render(approach: str, given: dict[str, Any], templates_dir: Path = TEMPLATES
     """Render every file of one approach's template with the given variables."""
     manifest = load_manifest(approach, templates_dir)
     variables = resolve_variables(given, templates_dir)
+    if variables["destination"] == "duckdb":
+        stems = [Path(variables["duckdb_file"]).stem]
+        if variables["parallel"]:
+            stems = [f"{stems[0]}_{resource}" for resource in variables["resources"]]
+        if variables["dataset_name"] in stems:
+            raise TemplateError(
+                f"dataset_name {variables['dataset_name']!r} equals the DuckDB file's name: DuckDB fails "
+                "with 'Ambiguous reference to catalog or schema'; choose another dataset_name or duckdb_file"
+            )
     if approach == "asset" and variables["parallel"]:
         raise TemplateError(
             "parallel needs dlt assets (component or pythonic): one asset runs every resource"

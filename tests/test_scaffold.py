@@ -75,6 +75,7 @@ def test_never_overwrites_without_force_and_keeps_a_backup_with_force(tmp_path):
         (["--duckdb-file", "../x.duckdb"], "duckdb_file"),
         (["--schedule", "every hour"], "schedule"),
         (["--approach", "asset", "--parallel", "2"], "parallel needs dlt assets"),
+        (["--dataset-name", "shop"], "equals the DuckDB file's name"),
     ],
 )
 def test_bad_input_is_refused_with_one_clear_line_and_nothing_changes(tmp_path, args, message):
