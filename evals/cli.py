@@ -8,13 +8,14 @@ user would. Both run the same cases through the same stages.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import threading
 from dataclasses import replace
 from pathlib import Path
 
-from evals import report, snippets
+from evals import report, scenarios, snippets
 from evals.cases import CASES_DIR, Case, CaseError, discover
 from evals.commands import DEFAULT_MAX_FILE_BYTES
 from evals.project import clean_env
@@ -42,6 +43,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--keep", action="store_true", help="keep each case's temp folder")
     parser.add_argument(
         "--no-docs", action="store_true", help="skip the code blocks of SKILL.md and references/*.md"
+    )
+    parser.add_argument("--no-scenarios", action="store_true", help="skip the scenario evals")
+    parser.add_argument(
+        "--agent-cmd",
+        help="run this coding agent on each scenario ({prompt} and {workdir} are filled in), "
+        "with and without the skill, and grade its project; skipped when not given",
     )
     parser.add_argument(
         "--max-file-mb",
@@ -97,8 +104,12 @@ def main(argv: list[str] | None = None) -> int:
     except CaseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if args.agent_cmd:
+        return run_agent_scenarios(args)
     if docs is not None:
         cases += [c for c in docs.cases if not args.select or args.select in c.name]
+    if not args.no_scenarios:
+        cases += [c for c in scenarios.load_cases() if not args.select or args.select in c.name]
     if not cases:
         where = f"{args.cases}" + (f" matching {args.select!r}" if args.select else "")
         print(f"error: no cases found in {where}", file=sys.stderr)
@@ -132,6 +143,22 @@ def main(argv: list[str] | None = None) -> int:
     if docs is not None:
         docs_ok = doc_coverage(docs, results, check_schemas=not args.select)
     return 0 if all(r.passed for r in results) and docs_ok else 1
+
+
+def run_agent_scenarios(args: argparse.Namespace) -> int:
+    from evals.agent_runner import run_agents
+
+    chosen = [c for c in scenarios.load_cases() if not args.select or args.select in c.name]
+    print(f"running the agent on {len(chosen)} scenario(s), with and without the skill", flush=True)
+    results = run_agents(chosen, args.agent_cmd)
+    if args.json_path:
+        report.write(args.json_path, json.dumps([vars(r) for r in results], indent=2) + "\n")
+    with_skill = [r for r in results if r.with_skill]
+    print(
+        f"\nwith the skill: {sum(r.passed for r in with_skill)}/{len(with_skill)} passed; "
+        f"without: {sum(r.passed for r in results if not r.with_skill)}/{len(with_skill)}"
+    )
+    return 0 if all(r.passed for r in with_skill) else 1
 
 
 def doc_coverage(docs: snippets.Plan, results: list[CaseResult], check_schemas: bool) -> bool:

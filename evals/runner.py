@@ -39,10 +39,10 @@ class CaseResult:
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
 
-def _plan(case: Case) -> list[tuple[str, Callable[[stages.CaseRun], None]]]:
+def _plan(case: Case, grading_prebuilt: bool = False) -> list[tuple[str, Callable[[stages.CaseRun], None]]]:
     """The case as (stage name, action) pairs in the order they run."""
     plan: list[tuple[str, Callable[[stages.CaseRun], None]]] = [("render", stages.render)]
-    if case.scaffold_fails_with is not None:
+    if case.scaffold_fails_with is not None and not grading_prebuilt:
         return plan  # the case proves a refusal: nothing to check or run
     plan.append(("check", stages.check))
     for step in case.steps:
@@ -65,11 +65,15 @@ def run_case(
     keep: bool = False,
     faithful: bool = False,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    prebuilt: Path | None = None,
 ) -> CaseResult:
-    """Run one case in its own temp folder; fast mode unless `faithful` (real dg per command)."""
+    """Run one case in its own temp folder; fast mode unless `faithful` (real dg per command).
+
+    With `prebuilt`, the case grades a copy of that project instead of building one.
+    """
     roots = guard.watched_roots()
     before = guard.snapshot(roots)
-    result = _run_case(case, templates_dir, keep, faithful, max_file_bytes)
+    result = _run_case(case, templates_dir, keep, faithful, max_file_bytes, prebuilt)
     strays = guard.changes(before, guard.snapshot(roots))
     if strays and result.passed:
         result.passed, result.stage = False, "assert"
@@ -85,7 +89,9 @@ def run_case(
     return result
 
 
-def _run_case(case: Case, templates_dir: Path, keep: bool, faithful: bool, max_file_bytes: int) -> CaseResult:
+def _run_case(
+    case: Case, templates_dir: Path, keep: bool, faithful: bool, max_file_bytes: int, prebuilt: Path | None
+) -> CaseResult:
     result = CaseResult(name=case.name, path=case.path)
     start = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix=f"dlt-dagster-eval-{case.name}-"))
@@ -98,12 +104,13 @@ def _run_case(case: Case, templates_dir: Path, keep: bool, faithful: bool, max_f
                 deadline=start + case.timeout,
                 faithful=faithful,
                 max_file_bytes=max_file_bytes,
+                prebuilt=prebuilt,
             )
             if case.server is not None:
                 run.server = stack.enter_context(
                     RestApiServer(case.server["resources"], page_size=case.server.get("page_size", 2))
                 )
-            for stage_name, action in _plan(case):
+            for stage_name, action in _plan(case, prebuilt is not None):
                 result.stage = stage_name
                 action_start = time.monotonic()
                 try:

@@ -9,6 +9,7 @@ rendered file and its template, or the case file).
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 import sys
 import time
@@ -16,6 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: dagster depends on tomli
+    import tomli as tomllib
 
 from evals import fast
 from evals.cases import AddRecords, Case, Expect, Launch
@@ -50,6 +56,7 @@ class CaseRun:
     requests_seen: int = 0  # API requests logged before the latest launch
     faithful: bool = False  # True: the real dg executable per command; False: fast mode
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    prebuilt: Path | None = None  # grade this existing project instead of building one
 
     def remaining(self) -> float:
         left = self.deadline - time.monotonic()
@@ -105,6 +112,9 @@ def render(run: CaseRun) -> None:
     """Lay out a fresh project and write the case's files into its defs folder."""
     case = run.case
     _write_data(run)
+    if run.prebuilt is not None:
+        _copy_prebuilt(run)
+        return
     if case.scaffold is not None:
         _scaffold(run)
         return
@@ -162,6 +172,16 @@ def _scaffold(run: CaseRun) -> None:
                 f"{case.path}: `{shown}` failed (exit {result.returncode})", _tail(result.output)
             )
     _list_rendered(run, SCAFFOLD_SCRIPT)
+
+
+def _copy_prebuilt(run: CaseRun) -> None:
+    """Grade a project made elsewhere (e.g. by a coding agent), in a copy of it."""
+    root = run.workdir / "project"
+    shutil.copytree(run.prebuilt, root, symlinks=True, ignore=shutil.ignore_patterns(".venv", "__pycache__"))
+    pyproject = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    run.project = Project(root=root, name=pyproject["tool"]["dg"]["project"]["root_module"])
+    run.env = _project_env(run)
+    _list_rendered(run, run.prebuilt)
 
 
 def _list_rendered(run: CaseRun, origin: Path) -> None:
