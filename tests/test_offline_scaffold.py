@@ -13,6 +13,32 @@ from tests.scripts_helpers import new_project
 pytestmark = pytest.mark.slow
 
 
+def dg_scaffold(tmp_path, name: str, source: str):
+    """The real `dg scaffold defs` for the dlt component, in a fresh project."""
+    project, env = new_project(tmp_path)
+    dg = Path(sys.executable).parent / "dg"
+    args = [
+        "scaffold",
+        "defs",
+        "dagster_dlt.DltLoadCollectionComponent",
+        name,
+        "--source",
+        source,
+        "--destination",
+        "duckdb",
+    ]
+    done = subprocess.run(
+        [str(dg), *args],
+        cwd=project.root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
+    return project, done
+
+
 def test_dg_scaffold_with_a_verified_source_fails_offline_and_leaves_an_empty_folder(tmp_path):
     project, env = new_project(tmp_path)
     dg = Path(sys.executable).parent / "dg"
