@@ -3,12 +3,13 @@
 # ///
 """Diagnose a dlt-on-Dagster project: versions, virtual env, defs folder, `dg check defs`.
 
-    uv run python doctor.py [--project-dir DIR] [--skip-check] [--json]
+    uv run python doctor.py [--project-dir DIR] [--skip-check] [--log FILE] [--json]
 
 Run it with the project's own interpreter (`uv run python ...` inside the project) so it
 sees the project's packages. Known error texts in the `dg check defs` output are mapped to
-the entry of references/troubleshooting.md that explains them.
-Exit codes: 0 healthy; 1 problems found; 3 not a Dagster project.
+the entry of references/troubleshooting.md that explains them; so are those in --log FILE
+(the saved output of a failed `dg launch`, say: `uv run dg launch ... 2>&1 | tee launch.log`).
+Exit codes: 0 healthy; 1 problems found; 2 --log cannot be read; 3 not a Dagster project.
 """
 
 from __future__ import annotations
@@ -159,14 +160,39 @@ def check_defs(project_dir: Path) -> Finding:
     return Finding(False, "dg check defs", f"failed (exit {done.returncode}):\n{tail}", known_errors(output))
 
 
-def diagnose(project_dir: Path, run_check: bool) -> list[Finding]:
+def log_finding(log: Path, text: str) -> Finding:
+    """Known error texts in a saved command output (a failed launch, say)."""
+    see = known_errors(text)
+    if see:
+        return Finding(False, f"log {log}", "known error text found", see)
+    return Finding(
+        True, f"log {log}", f"no known error text; search {TROUBLESHOOTING} for the message itself"
+    )
+
+
+def diagnose(project_dir: Path, run_check: bool, log: tuple[Path, str] | None = None) -> list[Finding]:
     findings = version_findings(versions())
     findings.append(venv_finding(project_dir))
     defs_dir = find_defs_dir(project_dir)  # raises ProjectError
     findings.append(Finding(True, "defs folder", str(defs_dir)))
     if run_check:
         findings.append(check_defs(project_dir))
+    if log is not None:
+        findings.append(log_finding(*log))
     return findings
+
+
+class LogError(Exception):
+    """The --log file cannot be read."""
+
+
+def read_log(path: Path) -> tuple[Path, str]:
+    if str(path) == "-":
+        return path, sys.stdin.read()
+    try:
+        return path, path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise LogError(f"--log {path}: cannot read it ({exc.strerror})") from exc
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -175,10 +201,21 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--project-dir", type=Path, default=Path("."))
     parser.add_argument("--skip-check", action="store_true", help="do not run dg check defs")
+    parser.add_argument(
+        "--log",
+        type=Path,
+        metavar="FILE",
+        help="also map the known error texts in FILE ('-' for stdin) to troubleshooting entries",
+    )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args(argv)
     try:
-        findings = diagnose(args.project_dir.resolve(), not args.skip_check)
+        log = read_log(args.log) if args.log is not None else None
+    except LogError as exc:
+        print(json.dumps({"healthy": False, "error": str(exc)}) if args.json else f"doctor.py: {exc}")
+        return 2
+    try:
+        findings = diagnose(args.project_dir.resolve(), not args.skip_check, log)
     except ProjectError as exc:
         print(json.dumps({"healthy": False, "error": str(exc)}) if args.json else f"doctor.py: {exc}")
         return 3

@@ -225,6 +225,9 @@ def _one_line_per_problem(message: str) -> str:
         if "does not match '^[a-z_][a-z0-9_]" in problem:
             value = problem.split(" does not match")[0]
             readable.append(f"{field_name} {value} is not a valid name: {NAME_RULE}")
+        elif " should not be valid under {'enum': [" in problem:
+            value = problem.split(" should not be valid under")[0]
+            readable.append(f"{field_name} {value} is a Python keyword: choose another name")
         elif " is not one of " in problem:
             value, _, choices = problem.partition(" is not one of ")
             readable.append(f"{field_name} {value} is not supported; choose one of: {choices.strip('[]')}")
