@@ -1,5 +1,6 @@
 # /// script
 # requires-python = ">=3.10"
+# dependencies = ["tomli>=1.1; python_version < '3.11'"]
 # ///
 """Diagnose a dlt-on-Dagster project: versions, virtual env, defs folder, `dg check defs`.
 

@@ -1,6 +1,6 @@
 # /// script
 # requires-python = ">=3.10"
-# dependencies = ["jinja2>=3.1", "pyyaml>=6", "jsonschema>=4"]
+# dependencies = ["jinja2>=3.1", "pyyaml>=6", "jsonschema>=4", "tomli>=1.1; python_version < '3.11'"]
 # ///
 """Write tested dlt-on-Dagster definitions into a Dagster project.
 

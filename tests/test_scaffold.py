@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
-from tests.scripts_helpers import new_project, run_script, tree_hash
+from tests.scripts_helpers import SCRIPTS, new_project, run_script, tree_hash
 
 BASE = ["--approach", "component", "--pipeline-name", "shop", "--dataset-name", "shop_raw"]
 
@@ -178,3 +181,36 @@ def test_help_lists_every_choice(tmp_path):
         "--json",
     ):
         assert option in done.stdout
+
+
+def python_310() -> str | None:
+    """A Python 3.10 interpreter already on this machine (uv cannot download one offline)."""
+    found = subprocess.run(["uv", "python", "find", "3.10"], capture_output=True, text=True)
+    if found.returncode == 0 and found.stdout.strip():
+        return found.stdout.strip()
+    return next((str(p) for p in sorted(Path("/root/.pyenv/versions").glob("3.10.*/bin/python3.10"))), None)
+
+
+@pytest.mark.parametrize("python", ["3.11", "3.10"])
+def test_runs_standalone_from_its_inline_script_metadata(tmp_path, python):
+    """`uv run scripts/scaffold.py` (PEP 723): uv builds an env from the script's own metadata."""
+    interpreter = sys.executable if python == "3.11" else python_310()
+    if interpreter is None:
+        pytest.skip("no Python 3.10 interpreter here, and uv cannot download one offline")
+    project, env = new_project(tmp_path)
+    before = tree_hash(project.root)
+    uv_env = {**env, "UV_CACHE_DIR": os.environ.get("UV_CACHE_DIR", str(Path.home() / ".cache" / "uv"))}
+    for script, args in (("doctor.py", ["--help"]), ("scaffold.py", [*BASE, "--dry-run", "--json"])):
+        done = subprocess.run(
+            ["uv", "run", "--no-project", "--python", interpreter, str(SCRIPTS / script), *args],
+            cwd=project.root,
+            env=uv_env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+    assert sorted(json.loads(done.stdout)["files"]) == [
+        str(project.defs_dir / "shop" / name) for name in ("defs.yaml", "loads.py")
+    ]
+    assert tree_hash(project.root) == before
