@@ -214,3 +214,23 @@ def test_runs_standalone_from_its_inline_script_metadata(tmp_path, python):
         str(project.defs_dir / "shop" / name) for name in ("defs.yaml", "loads.py")
     ]
     assert tree_hash(project.root) == before
+
+
+def test_refuses_a_project_without_its_defs_folder(tmp_path):
+    project, env = new_project(tmp_path)
+    shutil.rmtree(project.defs_dir)
+    before = tree_hash(project.root)
+    done = run_script("scaffold.py", *BASE, cwd=project.root, env=env)
+    assert done.returncode == 3
+    assert "defs folder src/userproj/defs not found (module userproj.defs)" in done.stderr
+    assert tree_hash(project.root) == before
+
+
+def test_refuses_a_dg_workspace_root(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.dg]\ndirectory_type = "workspace"\n')
+    before = tree_hash(tmp_path)
+    done = run_script("scaffold.py", *BASE, "--json", cwd=tmp_path)
+    assert done.returncode == 3
+    result = json.loads(done.stdout)
+    assert not result["ok"] and "a dg workspace; run this inside one of its projects" in result["errors"][0]
+    assert tree_hash(tmp_path) == before
