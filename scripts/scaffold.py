@@ -82,6 +82,7 @@ class Plan:
     writes: list[tuple[Path, str]] = field(default_factory=list)  # (path, text)
     backups: list[Path] = field(default_factory=list)
     env_vars: list[str] = field(default_factory=list)
+    gitignore: tuple[Path, str] | None = None
     packages: list[str] = field(default_factory=list)
     next_steps: list[str] = field(default_factory=list)
 
@@ -189,7 +190,7 @@ def plan(args: argparse.Namespace) -> Plan:
         rendered = templating.render(args.approach, variables_from(args))
     except templating.TemplateError as exc:
         raise ScaffoldError(_one_line_per_problem(str(exc)), EXIT_INVALID) from exc
-    result = Plan(defs_dir=defs_dir)
+    result = Plan(defs_dir=defs_dir, gitignore=gitignore_update(args.project_dir))
     for file in rendered:
         target = defs_dir / file.path
         if not target.resolve().is_relative_to(defs_dir.resolve()):
@@ -248,7 +249,7 @@ def backup_path(path: Path) -> Path:
 def write(result: Plan, project_dir: Path) -> list[Path]:
     """All or nothing: stage every file first, then back up and move them into place."""
     writes = list(result.writes)
-    gitignore = gitignore_update(project_dir)
+    gitignore = result.gitignore
     if gitignore is not None:
         writes.append(gitignore)
     created_dirs: list[Path] = []
@@ -281,7 +282,11 @@ def write(result: Plan, project_dir: Path) -> list[Path]:
 def gitignore_update(project_dir: Path) -> tuple[Path, str] | None:
     """The project's .gitignore plus the lines that keep secrets and databases out of git."""
     gitignore = project_dir.resolve() / ".gitignore"
-    existing = gitignore.read_text(encoding="utf-8") if gitignore.exists() else ""
+    try:
+        existing = gitignore.read_text(encoding="utf-8") if gitignore.exists() else ""
+    except UnicodeDecodeError as exc:
+        problem = f"{gitignore}: not UTF-8 text ({exc.reason} at byte {exc.start})"
+        raise ScaffoldError(problem, EXIT_INVALID) from exc
     missing = [line for line in GITIGNORE_LINES if line not in existing.splitlines()]
     if not missing:
         return None

@@ -234,3 +234,12 @@ def test_refuses_a_dg_workspace_root(tmp_path):
     result = json.loads(done.stdout)
     assert not result["ok"] and "a dg workspace; run this inside one of its projects" in result["errors"][0]
     assert tree_hash(tmp_path) == before
+
+
+def test_refuses_a_gitignore_that_is_not_utf8(tmp_path):
+    project, env = new_project(tmp_path)
+    (project.root / ".gitignore").write_bytes(b"caf\xe9/\n")
+    before = tree_hash(project.root)
+    done = run_script("scaffold.py", *BASE, cwd=project.root, env=env)
+    assert done.returncode == 2 and ".gitignore: not UTF-8" in done.stderr
+    assert tree_hash(project.root) == before
