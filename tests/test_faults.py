@@ -181,6 +181,8 @@ def hangs() -> None:
             "evals.cli",
             "--cases",
             str(cases_dir),
+            "--no-docs",
+            "--no-scenarios",
             "--jobs",
             "1",
             "--json",
