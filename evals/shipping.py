@@ -74,11 +74,15 @@ def clean_checkout(repo: Path, target: Path) -> Path:
     Uncommitted edits are included, so the install test sees the work tree as it is; ignored
     files (.venv, caches, *.duckdb, ...) are not, exactly as in a clone.
     """
-    listed = subprocess.run(
+    done = subprocess.run(
         ["git", "-C", str(repo), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
         capture_output=True,
-        check=True,
-    ).stdout.decode()
+    )
+    if done.returncode != 0:
+        raise RuntimeError(
+            f"{repo} is not a git checkout, so what a clone holds is unknown: {done.stderr.decode()}"
+        )
+    listed = done.stdout.decode()
     target.mkdir(parents=True)
     for name in filter(None, listed.split("\0")):
         source = repo / name
