@@ -61,11 +61,13 @@ def test_install_lands_skill_md_references_templates_and_scripts(install):
     source, installed = install
     assert (installed / "SKILL.md").read_bytes() == (source / "SKILL.md").read_bytes()
     references = sorted(p.name for p in (source / "references").glob("*.md"))
+    assert references, "the checkout has no references/*.md"
     assert sorted(p.name for p in (installed / "references").glob("*.md")) == references
     for approach in APPROACHES:
         assert (installed / "assets" / "templates" / approach / "template.yaml").is_file(), approach
     assert (installed / "assets" / "templates" / "variables.schema.json").is_file()
-    assert (installed / "scripts" / "templating.py").is_file()
+    for script in ("templating.py", "scaffold.py", "doctor.py", "validate.py"):
+        assert (installed / "scripts" / script).is_file(), script
 
 
 def test_install_copies_exactly_the_checkout_less_what_the_cli_excludes(install):
@@ -85,34 +87,37 @@ def test_installed_copy_passes_agentskills_validate(install):
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-@pytest.mark.xfail(
-    condition=not any((SKILL_ROOT / "references").glob("*.md")),
-    reason="references/*.md are not written yet, so SKILL.md's links to them are broken",
-    strict=True,
-)
+def test_installed_copy_passes_the_skills_own_validate_script(install):
+    _, installed = install
+    done = subprocess.run(
+        [sys.executable, str(installed / "scripts" / "validate.py"), str(installed)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 def test_every_relative_link_in_the_installed_copy_resolves(install):
     _, installed = install
     assert [str(link) for link in broken_links(installed)] == []
 
 
 SKILL_PATH = re.compile(r"(?<![\w/.])(?:\$SKILL_DIR/)?((?:scripts|references|assets)/[\w./-]*[\w/])")
-PROMISED_SCRIPTS = ("scaffold.py", "doctor.py", "validate.py")
 
 
 def paths_skill_md_names(skill_md: Path) -> set[str]:
-    """Paths inside the skill that SKILL.md names in its text (links are checked separately)."""
-    return set(SKILL_PATH.findall(skill_md.read_text(encoding="utf-8")))
+    """Paths inside the skill that SKILL.md names in its text (links are checked separately).
+
+    Placeholders in capitals (`scripts/NAME.py`) are not paths.
+    """
+    found = SKILL_PATH.findall(skill_md.read_text(encoding="utf-8"))
+    return {path for path in found if not any(part.split(".")[0].isupper() for part in path.split("/"))}
 
 
-@pytest.mark.xfail(
-    condition=not any((SKILL_ROOT / "scripts" / name).is_file() for name in PROMISED_SCRIPTS),
-    reason="scripts/scaffold.py, doctor.py and validate.py are not written yet",
-    strict=True,
-)
 def test_every_path_skill_md_names_is_in_the_installed_copy(install):
     _, installed = install
     named = paths_skill_md_names(installed / "SKILL.md")
-    assert {"scripts/scaffold.py", "assets/templates/"} <= named
+    assert "scripts/scaffold.py" in named
     assert sorted(p for p in named if not (installed / p).exists()) == []
 
 
@@ -120,7 +125,8 @@ def test_path_check_finds_what_skill_md_names(tmp_path):
     skill_md = tmp_path / "SKILL.md"
     skill_md.write_text(
         'Run `uv run python "$SKILL_DIR/scripts/scaffold.py" --force`, see references/a.md.\n'
-        "Templates in `assets/templates/`; not this: my_scripts/x.py or https://x.org/scripts/y.py\n",
+        "Templates in `assets/templates/`; not these: my_scripts/x.py, https://x.org/scripts/y.py, "
+        "`scripts/NAME.py`\n",
         encoding="utf-8",
     )
     assert paths_skill_md_names(skill_md) == {"scripts/scaffold.py", "references/a.md", "assets/templates/"}
@@ -161,17 +167,20 @@ def test_install_from_a_git_url_ships_the_committed_tree(skills_cli, tmp_path):
 # The checks above can fail: each is run here against a copy broken on purpose.
 
 
-def test_link_check_fails_on_a_broken_link_in_a_reference(install, tmp_path):
+def test_link_checks_fail_on_a_broken_link_in_a_reference(install, tmp_path):
+    """A reference that links to a file that does not exist: both link checks catch it."""
     _, installed = install
     broken = shutil.copytree(installed, tmp_path / "dlt-dagster")
-    (broken / "references").mkdir(exist_ok=True)
-    (broken / "references" / "extra.md").write_text(
-        "# Extra\n\nSee [the component guide](component-guide.md) and [SKILL.md](../SKILL.md).\n",
-        encoding="utf-8",
-    )
+    reference = broken / "references" / "component.md"
+    with reference.open("a", encoding="utf-8") as out:
+        out.write("\nSee [the old guide](component-guide.md) and [SKILL.md](../SKILL.md).\n")
     found = [(link.source.name, link.target) for link in broken_links(broken)]
-    assert ("extra.md", "component-guide.md") in found
-    assert ("extra.md", "../SKILL.md") not in found
+    assert found == [("component.md", "component-guide.md")]
+    done = subprocess.run(
+        [sys.executable, str(broken / "scripts" / "validate.py"), str(broken)], capture_output=True, text=True
+    )
+    assert done.returncode == 1
+    assert "component-guide.md" in done.stdout + done.stderr
 
 
 def test_link_check_fails_when_a_linked_file_is_missing_or_outside(tmp_path):

@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-from evals.matrix import VERSION_SETS, requirements
+from evals.cases import discover
+from evals.matrix import SET_ARGS, VERSION_SETS, requirements
 from evals.project import SKELETON_ENV, create_project
 from evals.skill import SKILL_ROOT
 from evals.stages import _key_parts, _listed_assets
@@ -58,10 +59,11 @@ def test_listed_assets_reads_dg_1_13_and_dg_1_11_output():
 
 
 @pytest.mark.slow
-def test_every_case_passes_with_the_oldest_supported_versions(tmp_path):
-    report_path = tmp_path / "oldest.json"
+@pytest.mark.parametrize("version_set", ["oldest", "oldest-templates"])
+def test_every_case_passes_with_the_oldest_supported_versions(tmp_path, version_set):
+    report_path = tmp_path / "report.json"
     done = subprocess.run(
-        [sys.executable, "-m", "evals.matrix", "oldest", "--", "--json", str(report_path)],
+        [sys.executable, "-m", "evals.matrix", version_set, "--", "--json", str(report_path)],
         cwd=SKILL_ROOT,
         capture_output=True,
         text=True,
@@ -70,5 +72,15 @@ def test_every_case_passes_with_the_oldest_supported_versions(tmp_path):
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-3000:]
     report = json.loads(report_path.read_text(encoding="utf-8"))
     assert report["failed"] == 0 and report["passed"] > 0
-    oldest = VERSION_SETS["oldest"]
-    assert f"dagster=={oldest['dagster']}" in done.stdout
+    versions = VERSION_SETS[version_set]
+    assert f"dagster=={versions['dagster']}" in done.stdout
+    assert f"dlt[duckdb]=={versions['dlt']}" in done.stdout
+    names = {case["name"] for case in report["cases"]}
+    if version_set == "oldest":  # everything, the documented snippets included
+        assert any(name.startswith("doc-") for name in names), sorted(names)
+    else:
+        assert names == {case.name for case in discover()}
+
+
+def test_set_args_name_known_sets():
+    assert set(SET_ARGS) <= set(VERSION_SETS)

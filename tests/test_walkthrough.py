@@ -102,11 +102,6 @@ def test_a_quick_start_that_names_no_result_is_an_error(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    condition=not (SKILL_ROOT / "scripts" / "scaffold.py").is_file(),
-    reason="scripts/scaffold.py, which the quick start runs, is not written yet",
-    strict=True,
-)
 def test_shipped_quick_start_passes_as_written():
     result = run_walkthrough(SKILL_ROOT)
     failed = result.steps[-1].output if result.steps else ""

@@ -83,7 +83,8 @@ def test_runs_lint_tests_evals_and_walkthrough_and_writes_the_job_summary():
         "--junit eval-reports/evals-newest.xml --summary eval-reports/evals-newest.md",
         "--junit eval-reports/evals-oldest.xml --summary eval-reports/evals-oldest.md",
         "uv run python -m evals.walkthrough --json",
-        "uv run python -m evals.matrix oldest",
+        "uv run python -m evals.matrix oldest --",
+        "uv run python -m evals.matrix oldest-templates --",
         "uv run python -m evals.ci_summary",
         '>> "$GITHUB_STEP_SUMMARY"',
     ):
