@@ -40,27 +40,7 @@ def dg_scaffold(tmp_path, name: str, source: str):
 
 
 def test_dg_scaffold_with_a_verified_source_fails_offline_and_leaves_an_empty_folder(tmp_path):
-    project, env = new_project(tmp_path)
-    dg = Path(sys.executable).parent / "dg"
-    done = subprocess.run(
-        [
-            str(dg),
-            "scaffold",
-            "defs",
-            "dagster_dlt.DltLoadCollectionComponent",
-            "gh",
-            "--source",
-            "github",
-            "--destination",
-            "duckdb",
-        ],
-        cwd=project.root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        stdin=subprocess.DEVNULL,
-    )
+    project, done = dg_scaffold(tmp_path, "gh", "github")
     output = done.stdout + done.stderr
     if done.returncode == 0:
         pytest.skip("this machine reached github.com, so the offline failure cannot be shown")
@@ -71,27 +51,7 @@ def test_dg_scaffold_with_a_verified_source_fails_offline_and_leaves_an_empty_fo
 
 
 def test_dg_scaffold_with_a_core_source_works_offline_and_leaves_the_hello_world_loads(tmp_path):
-    project, env = new_project(tmp_path)
-    dg = Path(sys.executable).parent / "dg"
-    done = subprocess.run(
-        [
-            str(dg),
-            "scaffold",
-            "defs",
-            "dagster_dlt.DltLoadCollectionComponent",
-            "rest",
-            "--source",
-            "rest_api",
-            "--destination",
-            "duckdb",
-        ],
-        cwd=project.root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        stdin=subprocess.DEVNULL,
-    )
+    project, done = dg_scaffold(tmp_path, "rest", "rest_api")
     assert done.returncode == 0, done.stdout + done.stderr
     folder = project.defs_dir / "rest"
     # (the scaffolder runs `ruff format` on loads.py when ruff is on PATH, leaving a .ruff_cache)
