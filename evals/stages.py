@@ -244,12 +244,7 @@ def _table_problems(run: CaseRun, step: Expect) -> list[str]:
             continue
         schema, table = expected.table.split(".", 1)
         with duckdb.connect(str(database), read_only=True) as con:
-            tables = {
-                f"{s}.{t}"
-                for s, t in con.execute(
-                    "select table_schema, table_name from information_schema.tables"
-                ).fetchall()
-            }
+            tables = table_names(con)
             if expected.table not in tables:
                 user_tables = sorted(t for t in tables if not t.split(".", 1)[1].startswith("_dlt"))
                 found = ", ".join(user_tables) or "none"
@@ -261,6 +256,12 @@ def _table_problems(run: CaseRun, step: Expect) -> list[str]:
                 f"{expected.database}: {expected.table} has {rows} rows, expected {expected.rows}"
             )
     return problems
+
+
+def table_names(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Every table of an open DuckDB database, as "schema.table"."""
+    rows = con.execute("select table_schema, table_name from information_schema.tables").fetchall()
+    return {f"{schema}.{table}" for schema, table in rows}
 
 
 def _request_problems(run: CaseRun, step: Expect) -> list[str]:

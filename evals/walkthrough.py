@@ -31,6 +31,7 @@ from markdown_it import MarkdownIt
 from evals.commands import run_command
 from evals.project import LEAKY_ENV_NAMES, LEAKY_ENV_PREFIXES
 from evals.skill import SKILL_ROOT
+from evals.stages import table_names
 
 SECTION = "Quick start"
 RESULT_SENTENCE = re.compile(
@@ -193,12 +194,7 @@ def check_table(project: Path, database: str, table: str) -> tuple[int | None, s
         return None, f"no DuckDB file {database} in {project} (found: {found})"
     schema, name = table.split(".", 1)
     with duckdb.connect(str(path), read_only=True) as con:
-        tables = {
-            f"{s}.{t}"
-            for s, t in con.execute(
-                "select table_schema, table_name from information_schema.tables"
-            ).fetchall()
-        }
+        tables = table_names(con)
         if table not in tables:
             return None, f"{database} has no table {table} (found: {', '.join(sorted(tables)) or 'none'})"
         rows = con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()[0]
