@@ -19,6 +19,7 @@ import sys
 import tempfile
 import threading
 import time
+from multiprocessing.connection import wait
 from pathlib import Path
 
 from evals.commands import (
@@ -35,6 +36,7 @@ PRELOAD_MODULE = "evals.fast_preload"
 IN_PROCESS_CONFIG = '{"execution": {"config": {"in_process": {}}}}'
 
 _lock = threading.Lock()
+_process_lock = threading.Lock()  # see run_child
 _context = None
 
 
@@ -58,9 +60,7 @@ def warm_up(clean_env: dict[str, str]) -> None:
     os.environ.clear()
     os.environ.update(clean_env)
     try:
-        process = _forkserver().Process(target=os._exit, args=(0,))
-        process.start()
-        process.join()
+        run_child(os._exit, (0,), timeout=600)
     finally:
         os.environ.clear()
         os.environ.update(saved)
@@ -108,6 +108,35 @@ def _run_dg_in_child(
     os._exit(code)
 
 
+def run_child(target, args: tuple, timeout: float) -> int | None:
+    """Run target(*args) in a fork of the warm process; its exit code, or None on timeout.
+
+    The child makes itself a process group leader (os.setsid), so a timeout kills the group.
+    Starting and polling hold one lock: Process.start() polls every other live child of
+    this process, and two threads reading one child's status at once make one of them see
+    EOF, which multiprocessing reports as exit code 255 (tests/test_modes.py reproduces it).
+    """
+    process = _forkserver().Process(target=target, args=args)
+    with _process_lock:
+        process.start()
+    register(process.pid)
+    try:
+        wait([process.sentinel], timeout)
+        with _process_lock:
+            returncode: int | None = process.exitcode
+        if returncode is None:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                process.kill()
+            wait([process.sentinel])
+            with _process_lock:
+                process.join()
+    finally:
+        unregister(process.pid)
+    return returncode
+
+
 def run_dg(
     args: list[str],
     cwd: Path,
@@ -123,23 +152,7 @@ def run_dg(
     with tempfile.NamedTemporaryFile(prefix="dg-output-", suffix=".log", delete=False) as handle:
         output_path = handle.name
     try:
-        process = _forkserver().Process(
-            target=_run_dg_in_child, args=(args, str(cwd), env, output_path, max_file_bytes)
-        )
-        process.start()
-        register(process.pid)  # the child makes itself a group leader with this id
-        try:
-            process.join(timeout)
-            returncode: int | None = process.exitcode
-            if process.is_alive():
-                try:
-                    os.killpg(process.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    process.kill()
-                process.join()
-                returncode = None
-        finally:
-            unregister(process.pid)
+        returncode = run_child(_run_dg_in_child, (args, str(cwd), env, output_path, max_file_bytes), timeout)
         output = Path(output_path).read_text(encoding="utf-8", errors="replace")
     finally:
         os.unlink(output_path)
