@@ -83,6 +83,7 @@ class Case:
     check_fails_with: str | None = None
     timeout: float = 300
     description: str = ""
+    without_packages: tuple[str, ...] = ()  # run in an environment lacking these (evals/environments.py)
 
     @property
     def expectations(self) -> tuple[Expect, ...]:
@@ -169,6 +170,7 @@ def case_from_data(data: Any, path: Path) -> Case:
         check_fails_with=data.get("check", {}).get("fails_with"),
         timeout=data.get("timeout", 300),
         description=data.get("description", ""),
+        without_packages=tuple(data.get("without_packages", [])),
     )
 
 

@@ -13,8 +13,9 @@ A block is marked by an HTML comment right before it, holding YAML:
 Blocks of one group (in one Markdown file) become one eval case: `file` blocks are written
 into a fresh project's defs folder, `commands` blocks become launch steps (`uv run dg
 check defs` is the check stage, which always runs), and `case` adds options (env, server,
-sqlite, data_files, check, expect, timeout; `expect` runs after the last launch). A block
-with no marker is an error: nothing is skipped silently. Failures name `file:line`.
+sqlite, data_files, check, expect, timeout, without_packages; `expect` runs after the last
+launch). A block with no marker is an error: nothing is skipped silently. Failures name
+`file:line`.
 """
 
 from __future__ import annotations
@@ -38,7 +39,17 @@ from evals.skill import SKILL_ROOT
 
 MARKER = re.compile(r"^<!--\s*eval:\s*(?P<body>.*?)\s*-->\s*$", re.DOTALL)
 SCHEMAS = ("component", "dagster_cloud", "github_workflow")
-CASE_OPTIONS = {"env", "server", "sqlite", "data_files", "check", "expect", "timeout", "description"}
+CASE_OPTIONS = {
+    "env",
+    "server",
+    "sqlite",
+    "data_files",
+    "check",
+    "expect",
+    "timeout",
+    "description",
+    "without_packages",
+}
 
 
 @dataclass(frozen=True)

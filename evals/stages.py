@@ -9,8 +9,10 @@ rendered file and its template, or the case file).
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
+import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -23,7 +25,7 @@ try:
 except ModuleNotFoundError:  # Python 3.10: dagster depends on tomli
     import tomli as tomllib
 
-from evals import fast
+from evals import environments, fast
 from evals.cases import AddRecords, Case, Expect, Launch
 from evals.commands import DEFAULT_MAX_FILE_BYTES, CommandResult, run_command
 from evals.project import Project, create_project, isolated_env
@@ -57,6 +59,7 @@ class CaseRun:
     faithful: bool = False  # True: the real dg executable per command; False: fast mode
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     prebuilt: Path | None = None  # grade this existing project instead of building one
+    venv_bin: Path | None = None  # the case's own environment (without_packages), if it has one
 
     def remaining(self) -> float:
         left = self.deadline - time.monotonic()
@@ -71,6 +74,10 @@ DG = str(Path(sys.executable).parent / "dg")  # the dg CLI of the interpreter ru
 def run_dg(run: CaseRun, args: list[str], env: dict[str, str] | None = None) -> CommandResult:
     """`dg ARGS` in the project: the real executable (faithful) or a warm fork (fast)."""
     env = env or run.env
+    if run.venv_bin is not None:  # an environment of its own is always run for real
+        return run_command(
+            [str(run.venv_bin / "dg"), *args], run.project.root, env, run.remaining(), run.max_file_bytes
+        )
     if run.faithful:
         return run_command([DG, *args], run.project.root, env, run.remaining(), run.max_file_bytes)
     return fast.run_dg(args, run.project.root, env, run.remaining(), run.max_file_bytes)
@@ -117,6 +124,7 @@ def render(run: CaseRun) -> None:
         return
     if case.scaffold is not None:
         _scaffold(run)
+        make_environment(run)
         return
     if case.template is not None:
         variables = {k: expand(v, run) if isinstance(v, str) else v for k, v in case.vars.items()}
@@ -137,6 +145,21 @@ def render(run: CaseRun) -> None:
         target = run.project.defs_dir / rendered.path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(rendered.text, encoding="utf-8")
+    make_environment(run)
+
+
+def make_environment(run: CaseRun) -> None:
+    """Give a case that names `without_packages` its own environment (evals/environments.py)."""
+    if not run.case.without_packages:
+        return
+    try:
+        run.venv_bin = environments.build_without(
+            list(run.case.without_packages), run.workdir / "venv", timeout=run.remaining()
+        )
+    except (environments.EnvironmentBuildError, subprocess.TimeoutExpired) as exc:
+        raise StageFailure(f"{run.case.path}: without_packages: {exc}") from exc
+    run.env["PATH"] = f"{run.venv_bin}{os.pathsep}{run.env.get('PATH', '')}"
+    run.env["VIRTUAL_ENV"] = str(run.venv_bin.parent)
 
 
 def _scaffold(run: CaseRun) -> None:

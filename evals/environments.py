@@ -1,0 +1,111 @@
+"""A real Python environment like the harness's own, minus named packages.
+
+Some errors only exist where a package is missing ("No module named 'pandas'", "No module
+named 'dagster_dlt'"). A case that names `without_packages` gets a fresh venv holding every
+distribution of the interpreter running the harness, at the same versions, except those
+(installed with `uv pip install --no-deps`, so nothing pulls a removed package back in), and
+its dg commands run with that venv's real `dg`. Fast mode cannot do this: its warm process
+has every package imported already.
+
+uv runs with the harness's own environment (not the case's isolated HOME), so it installs
+from the user's uv cache, where `uv sync` or `uv run --with` put these exact versions.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+
+def canonicalize_name(name: str) -> str:
+    """PEP 503 normalized name: `Dagster_DLT` and `dagster-dlt` are one distribution."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+class EnvironmentBuildError(Exception):
+    """The environment could not be made; the message says why."""
+
+
+def installed_requirements() -> dict[str, str]:
+    """name -> version of every distribution installed from an index into this interpreter.
+
+    Distributions installed from a local path or in editable mode (the harness itself)
+    are left out: they cannot be installed again by name.
+    """
+    found: dict[str, str] = {}
+    for dist in metadata.distributions():
+        name = dist.metadata["Name"]
+        if not name:
+            continue
+        direct_url = dist.read_text("direct_url.json")
+        if direct_url and json.loads(direct_url).get("url", "").startswith("file:"):
+            continue
+        # The first of two copies is the one Python imports (an overlay env such as
+        # `uv run --with` lists its own versions before the base environment's).
+        found.setdefault(canonicalize_name(name), dist.version)
+    return found
+
+
+def requirements_without(packages: list[str], installed: dict[str, str]) -> list[str]:
+    removed = {canonicalize_name(p) for p in packages}
+    missing = sorted(removed - set(installed))
+    if missing:
+        raise EnvironmentBuildError(
+            f"cannot leave out {', '.join(missing)}: the harness environment does not have it, "
+            "so the case would prove nothing"
+        )
+    return [f"{name}=={version}" for name, version in sorted(installed.items()) if name not in removed]
+
+
+def build_without(packages: list[str], target: Path, timeout: float = 600) -> Path:
+    """Make a venv at `target` with the harness's packages minus `packages`; return its bin dir."""
+    uv = shutil.which("uv")
+    if uv is None:
+        raise EnvironmentBuildError("uv is not on PATH: it makes the environment without the package")
+    requirements = requirements_without(packages, installed_requirements())
+    target.parent.mkdir(parents=True, exist_ok=True)
+    requirements_file = target.parent / f"{target.name}-requirements.txt"
+    requirements_file.write_text("\n".join(requirements) + "\n", encoding="utf-8")
+    _uv([uv, "venv", "--quiet", "--python", sys.executable, str(target)], timeout)
+    _uv(
+        [
+            uv,
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--python",
+            str(target / "bin" / "python"),
+            "-r",
+            str(requirements_file),
+        ],
+        timeout,
+    )
+    _assert_absent(target / "bin" / "python", packages)
+    return target / "bin"
+
+
+def _uv(args: list[str], timeout: float) -> None:
+    done = subprocess.run(args, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=timeout)
+    if done.returncode != 0:
+        raise EnvironmentBuildError(f"`{' '.join(args[1:3])}` failed:\n{done.stdout}{done.stderr}")
+
+
+def _assert_absent(python: Path, packages: list[str]) -> None:
+    probe = (
+        "import sys\nfrom importlib import metadata\n"
+        "for name in sys.argv[1:]:\n"
+        "    try:\n        metadata.distribution(name)\n    except metadata.PackageNotFoundError:\n"
+        "        continue\n    print(name)\n"
+    )
+    done = subprocess.run([str(python), "-c", probe, *packages], capture_output=True, text=True, timeout=60)
+    present = done.stdout.split()
+    if done.returncode != 0 or present:
+        raise EnvironmentBuildError(
+            f"the environment still has {', '.join(present) or packages}: {done.stderr.strip()}"
+        )
