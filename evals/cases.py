@@ -30,6 +30,7 @@ class TableExpectation:
     database: str
     table: str
     rows: int
+    where: str | None = None  # SQL condition: count only matching rows
 
 
 @dataclass(frozen=True)

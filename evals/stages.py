@@ -273,10 +273,15 @@ def _table_problems(run: CaseRun, step: Expect) -> list[str]:
                 found = ", ".join(user_tables) or "none"
                 problems.append(f"{expected.database}: no table {expected.table} (found: {found})")
                 continue
-            rows = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
+            where = f" where {expected.where}" if expected.where else ""
+            try:
+                rows = con.execute(f'select count(*) from "{schema}"."{table}"{where}').fetchone()[0]
+            except duckdb.Error as exc:
+                problems.append(f"{expected.database}: cannot count {expected.table}{where}: {exc}")
+                continue
         if rows != expected.rows:
             problems.append(
-                f"{expected.database}: {expected.table} has {rows} rows, expected {expected.rows}"
+                f"{expected.database}: {expected.table}{where} has {rows} rows, expected {expected.rows}"
             )
     return problems
 

@@ -52,3 +52,42 @@ def test_malformed_cases_are_refused_with_a_reason(data, message):
     with pytest.raises(CaseError) as info:
         case_from_data(data, Path("where.yaml"))
     assert "where.yaml" in str(info.value) and message in str(info.value)
+
+
+NUMBERS_ASSET = """\
+from pathlib import Path
+
+import dagster as dg
+import dlt
+
+PROJECT_ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").is_file())
+
+
+@dg.asset
+def numbers() -> None:
+    pipeline = dlt.pipeline(
+        pipeline_name="numbers",
+        dataset_name="raw",
+        destination=dlt.destinations.duckdb(str(PROJECT_ROOT / "numbers.duckdb")),
+    )
+    pipeline.run([{"id": i} for i in range(5)], table_name="numbers").raise_on_failed_jobs()
+"""
+
+
+@pytest.mark.slow
+def test_a_table_expectation_with_where_counts_only_matching_rows(tmp_path):
+    def case(where: str, rows: int) -> dict:
+        table = {"database": "numbers.duckdb", "table": "raw.numbers", "where": where, "rows": rows}
+        return {"files": {"numbers.py": NUMBERS_ASSET}, "expect": {"tables": [table]}}
+
+    path = tmp_path / "case.yaml"
+    ok = run_case(case_from_data(case("id >= 3", 2), path))
+    assert ok.passed, ok.message + ok.output
+
+    wrong = run_case(case_from_data(case("id >= 3", 5), path))
+    assert not wrong.passed and wrong.stage == "assert"
+    assert "raw.numbers where id >= 3 has 2 rows, expected 5" in wrong.message
+
+    broken = run_case(case_from_data(case("no_such_column = 1", 0), path))
+    assert not broken.passed and broken.stage == "assert"
+    assert "cannot count raw.numbers where no_such_column = 1" in broken.message
