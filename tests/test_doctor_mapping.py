@@ -58,13 +58,23 @@ def test_anchors_match_the_contents_links_of_troubleshooting_md():
         assert doctor.anchor(heading).split("#", 1)[1] in contents, heading
 
 
+def reproduced_texts(body: str) -> list[str]:
+    """Error texts an entry's evals expect: `fails_with` in markers, `# fails:` on commands."""
+    return re.findall(r'fails_with: "([^"]+)"', body) + re.findall(r"#\s*fails:\s*(.+)$", body, re.MULTILINE)
+
+
+@pytest.mark.parametrize("heading", sorted(sections()))
+def test_every_entry_is_reproduced_by_an_eval_or_a_named_test(heading):
+    body = sections()[heading]
+    tests = [SKILL_ROOT / name for name in re.findall(r"`(tests/test_\w+\.py)`", body)]
+    assert reproduced_texts(body) or (tests and all(t.is_file() for t in tests)), (
+        f"troubleshooting.md entry {heading!r} has no eval that reproduces its error"
+    )
+
+
 @pytest.mark.parametrize(
     ("heading", "text"),
-    [
-        (heading, text)
-        for heading, body in sections().items()
-        for text in re.findall(r'fails_with: "([^"]+)"', body)
-    ],
+    [(heading, text.strip()) for heading, body in sections().items() for text in reproduced_texts(body)],
 )
 def test_every_reproduced_error_text_points_at_its_own_entry(heading, text):
     assert doctor.known_errors(f"dagster output\n{text}\nmore output") == [doctor.anchor(heading)]
