@@ -1,0 +1,160 @@
+"""Prose claims of secrets-and-env.md and cloud-deployment.md, run against the packages.
+
+dlt caches its config providers per process, so each claim about where a value comes from
+runs in a fresh interpreter, in a folder and environment of the test's own.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from evals.project import create_project, isolated_env
+
+READ_PAGE_SIZE = "import dlt; print(dlt.config['sources.shop.page_size'])"
+
+
+def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DLT_", "SOURCES__", "DESTINATION__", "RUNTIME__"))
+    }
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    return {
+        **env,
+        "HOME": str(home),
+        "DLT_DATA_DIR": str(tmp_path / "global"),
+        "RUNTIME__DLTHUB_TELEMETRY": "false",
+        **extra,
+    }
+
+
+def python(code: str, cwd: Path, env: dict[str, str]) -> str:
+    done = subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.strip()
+
+
+def write_config(folder: Path, page_size: int) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "config.toml").write_text(f"[sources.shop]\npage_size = {page_size}\n")
+
+
+def test_env_vars_win_over_dlt_toml_files(tmp_path):
+    """secrets-and-env.md: "dlt reads configuration and secrets from environment variables
+    first, then from `.dlt/secrets.toml` and `.dlt/config.toml`"."""
+    write_config(tmp_path / ".dlt", 2)
+    assert python(READ_PAGE_SIZE, tmp_path, clean_env(tmp_path)) == "2"
+    assert python(READ_PAGE_SIZE, tmp_path, clean_env(tmp_path, SOURCES__SHOP__PAGE_SIZE="5")) == "5"
+
+
+def test_dlt_folder_is_read_from_the_working_directory_or_dlt_project_dir(tmp_path):
+    """secrets-and-env.md, Where .dlt/ is looked up: "the current working directory, or
+    `DLT_PROJECT_DIR` when set"."""
+    write_config(tmp_path / "here" / ".dlt", 2)
+    write_config(tmp_path / "there" / ".dlt", 7)
+    assert python(READ_PAGE_SIZE, tmp_path / "here", clean_env(tmp_path)) == "2"
+    env = clean_env(tmp_path, DLT_PROJECT_DIR=str(tmp_path / "there"))
+    assert python(READ_PAGE_SIZE, tmp_path / "here", env) == "7"
+
+
+def test_the_global_dlt_dir_is_probed_and_is_var_dlt_for_root(tmp_path):
+    """secrets-and-env.md: "(plus the machine-wide `~/.dlt/`, or `/var/dlt/` for root;
+    `DLT_DATA_DIR` moves pipeline state, not this folder)".
+
+    Nothing is written to the real machine-wide folder: the test reads which files dlt
+    probed from the error of a missing value."""
+    env = clean_env(tmp_path)  # DLT_DATA_DIR is set here, and must not move the folder
+    expected = "/var/dlt" if os.geteuid() == 0 else str(tmp_path / "home" / ".dlt")
+    assert python("import dlt; print(dlt.current.run_context().global_dir)", tmp_path, env) == expected
+    done = subprocess.run(
+        [sys.executable, "-c", READ_PAGE_SIZE], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert done.returncode != 0
+    assert os.path.join(expected, "config.toml") in done.stderr
+    assert os.path.join(str(tmp_path), ".dlt", "config.toml") in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("destination", "variables", "field", "value"),
+    [
+        (
+            "snowflake",
+            {"HOST": "h", "DATABASE": "d", "USERNAME": "u", "PASSWORD": "pw-1"},
+            "password",
+            "pw-1",
+        ),
+        (
+            "bigquery",
+            {"PROJECT_ID": "p", "CLIENT_EMAIL": "a@p.iam", "PRIVATE_KEY": "key-1"},
+            "private_key",
+            "key-1",
+        ),
+    ],
+)
+def test_destination_credential_env_var_names(tmp_path, destination, variables, field, value):
+    """secrets-and-env.md, Env var names: `DESTINATION__SNOWFLAKE__CREDENTIALS__PASSWORD`,
+    `DESTINATION__BIGQUERY__CREDENTIALS__PRIVATE_KEY` reach the destination's credentials."""
+    prefix = f"DESTINATION__{destination.upper()}__CREDENTIALS__"
+    env = clean_env(tmp_path, **{prefix + k: v for k, v in variables.items()})
+    code = (
+        "import dlt\n"
+        "from dlt.common.configuration import resolve_configuration\n"
+        f"dest = dlt.destinations.{destination}()\n"
+        f"sections = ('destination', {destination!r})\n"
+        "config = resolve_configuration(dest.spec(), sections=sections, accept_partial=True)\n"
+        f"print(config.credentials.{field})\n"
+    )
+    assert python(code, tmp_path, env) == value
+
+
+WHERE_ASSET = """\
+import os
+from pathlib import Path
+
+import dagster as dg
+import dlt
+
+
+@dg.asset
+def where() -> None:
+    page_size = dlt.config.get("sources.shop.page_size")
+    Path(os.environ["WHERE_OUT"]).write_text(f"{os.getcwd()}|{page_size}")
+"""
+
+
+@pytest.mark.slow
+def test_dg_launch_runs_the_code_in_the_folder_it_was_started_from(tmp_path):
+    """secrets-and-env.md: "`dg launch` and `dg check defs` find the project from any
+    subfolder but run the code in the folder you start them from: run them from the project
+    root so `<project>/.dlt/` is found (from `src/<package>/` it is not)"."""
+    project = create_project(tmp_path / "project", "evalproj")
+    write_config(project.root / ".dlt", 4)
+    (project.defs_dir / "where.py").write_text(WHERE_ASSET)
+    env = {**isolated_env(project, tmp_path), "WHERE_OUT": str(tmp_path / "where.txt")}
+    dg = str(Path(sys.executable).parent / "dg")
+    seen = {}
+    for start in (project.root, project.package_dir):
+        done = subprocess.run(
+            [dg, "launch", "--assets", "where"], cwd=start, env=env, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        seen[start] = (tmp_path / "where.txt").read_text()
+    assert seen == {project.root: f"{project.root}|4", project.package_dir: f"{project.package_dir}|None"}
+
+
+def test_dg_plus_create_env_exists(tmp_path):
+    """secrets-and-env.md / cloud-deployment.md: variables per deployment "with
+    `dg plus create env`" (its help, offline; creating one needs a Dagster+ account)."""
+    dg = str(Path(sys.executable).parent / "dg")
+    done = subprocess.run(
+        [dg, "plus", "create", "env", "--help"], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    assert "dg plus create env [OPTIONS] ENV_NAME [ENV_VALUE]" in done.stdout
