@@ -111,3 +111,35 @@ def test_parquet_needs_pyarrow(pipeline):
         import pyarrow  # noqa: F401
     with pytest.raises(Exception, match="pyarrow"):
         pipeline.run(shop(), loader_file_format="parquet")
+
+
+def test_launch_selections_group_and_slash_key_resolve_to_the_dlt_assets(pipeline):
+    """jobs-and-schedules.md, Launching from the CLI: `dg launch --assets` takes `'*'`, a key
+    such as `crm_raw/contacts` or `'group:crm'`. dg resolves --assets with
+    AssetSelection.from_coercible(value.split(",")) (dagster/_cli/asset.py), run here."""
+    from dagster import AssetSelection, Definitions
+
+    class Keyed(DagsterDltTranslator):
+        def get_asset_spec(self, data: DltResourceTranslatorData):
+            return (
+                super().get_asset_spec(data).replace_attributes(key=AssetKey(["crm_raw", data.resource.name]))
+            )
+
+    @dlt_assets(dlt_source=shop(), dlt_pipeline=pipeline, group_name="crm", dagster_dlt_translator=Keyed())
+    def crm_assets(context: AssetExecutionContext, dlt: DagsterDltResource): ...
+
+    graph = Definitions(assets=[crm_assets], resources={"dlt": DagsterDltResource()}).resolve_asset_graph()
+    for selection in ("group:crm", "crm_raw/orders", "*"):
+        keys = AssetSelection.from_coercible(selection.split(",")).resolve(graph)
+        assert keys == {AssetKey(["crm_raw", "orders"])}, selection
+
+
+def test_a_schedule_can_start_running_by_default():
+    """jobs-and-schedules.md: "set `default_status=dg.DefaultScheduleStatus.RUNNING`"."""
+    import dagster as dg
+
+    job = dg.define_asset_job("crm_job", selection=dg.AssetSelection.groups("crm"))
+    schedule = dg.ScheduleDefinition(
+        job=job, cron_schedule="0 * * * *", default_status=dg.DefaultScheduleStatus.RUNNING
+    )
+    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
