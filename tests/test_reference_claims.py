@@ -143,3 +143,18 @@ def test_a_schedule_can_start_running_by_default():
         job=job, cron_schedule="0 * * * *", default_status=dg.DefaultScheduleStatus.RUNNING
     )
     assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+
+
+def test_component_translation_takes_the_asset_attributes_component_md_lists():
+    """component.md, Translation: `key_prefix`, `key`, `group_name`, ... and "the other asset
+    attributes of Dagster's component models: `deps`, `owners`, `tags`, `kinds`,
+    `code_version`, `automation_condition`" (the component's own model schema)."""
+    from dagster_dlt import DltLoadCollectionComponent
+
+    schema = DltLoadCollectionComponent.get_model_cls().model_json_schema()
+    translation = schema["$defs"]["AssetSpecUpdateKwargsModel"]["properties"]
+    listed = {"key", "key_prefix", "group_name", "description", "metadata", "deps", "owners", "tags"}
+    listed |= {"kinds", "code_version", "automation_condition"}
+    assert listed <= set(translation), sorted(listed - set(translation))
+    load = schema["$defs"]["DltLoadSpecModelModel"]["properties"]
+    assert {"source", "pipeline", "translation", "partitions_def", "backfill_policy"} <= set(load)
