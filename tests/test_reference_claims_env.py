@@ -158,3 +158,19 @@ def test_dg_plus_create_env_exists(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "dg plus create env [OPTIONS] ENV_NAME [ENV_VALUE]" in done.stdout
+
+
+def test_dg_plus_deploy_reads_token_organization_and_deployment_from_the_environment(monkeypatch):
+    """cloud-deployment.md, Deploy from GitHub Actions: "`dg plus deploy` ... reads
+    `DAGSTER_CLOUD_API_TOKEN`, `DAGSTER_CLOUD_ORGANIZATION` and `DAGSTER_CLOUD_DEPLOYMENT`
+    from the environment" (the functions `dg plus deploy` calls, dagster_dg_cli/cli/plus/
+    deploy/commands.py; deploying itself needs a Dagster+ organization)."""
+    from dagster_cloud_cli import config_utils
+    from dagster_dg_cli.cli.plus.deploy.commands import org_and_deploy_option_group  # noqa: F401
+
+    monkeypatch.setenv("DAGSTER_CLOUD_API_TOKEN", "user:token-1")
+    monkeypatch.setenv("DAGSTER_CLOUD_ORGANIZATION", "acme")
+    monkeypatch.setenv("DAGSTER_CLOUD_DEPLOYMENT", "prod")
+    assert config_utils.get_user_token(None) == "user:token-1"
+    assert config_utils.get_organization(None) == "acme"
+    assert config_utils.get_deployment(None) == "prod"
