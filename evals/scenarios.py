@@ -1,7 +1,7 @@
 """Scenario evals: what an agent should decide for a user's request, graded by execution.
 
-evals/scenarios/evals.json holds the requests in the Agent Skills eval format;
-evals/scenarios/decisions.yaml the expected decision for each and its grading. A decision
+evals/evals.json holds the requests in the Agent Skills eval format (the path that format
+names); evals/scenarios/decisions.yaml the expected decision for each and its grading. A decision
 becomes scripts/scaffold.py arguments, run in a fresh project, then `dg check defs`,
 launches and expectations like any eval case. Decisions to refer elsewhere or to ask the
 user are graded by scaffold.py refusing to guess.
@@ -18,7 +18,7 @@ import yaml
 from evals.cases import Case, case_from_data
 
 SCENARIOS_DIR = Path(__file__).parent / "scenarios"
-EVALS_JSON = SCENARIOS_DIR / "evals.json"
+EVALS_JSON = Path(__file__).parent / "evals.json"
 DECISIONS = SCENARIOS_DIR / "decisions.yaml"
 GRADING_KEYS = ("server", "env", "data_files", "sqlite", "expect", "steps")
 

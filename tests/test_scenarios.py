@@ -16,6 +16,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def test_evals_json_is_in_the_agent_skills_eval_format_and_every_scenario_has_a_decision():
+    assert scenarios.EVALS_JSON == Path(__file__).parents[1] / "evals" / "evals.json"
     data = json.loads(scenarios.EVALS_JSON.read_text())
     assert data["skill_name"] == "dlt-dagster"
     assert len(data["evals"]) >= 15
