@@ -7,11 +7,15 @@ a case sees is what `dg` does, minus the 2-3 s of imports per command.
 
 Plain asset launches (no job, no run config) get the in-process executor, so the step
 does not start another interpreter; launches of jobs keep their own executor (a job's
-multi_process_executor is often what a case proves).
+multi_process_executor is often what a case proves), but its step processes are forked from
+the warm child instead of spawned, when the job leaves start_method unset and the child
+runs a single thread (forking a multi-threaded process is unsafe). A job that sets
+start_method keeps it.
 """
 
 from __future__ import annotations
 
+import inspect
 import multiprocessing
 import os
 import signal
@@ -73,6 +77,44 @@ def fast_args(args: list[str]) -> list[str]:
     return args
 
 
+def _single_threaded() -> bool:
+    """True when this process runs exactly one thread (Linux: /proc/self/task)."""
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:
+        return False
+
+
+def _fork_job_steps() -> None:
+    """Make MultiprocessExecutor fork step processes when the job did not pick a start method.
+
+    Dagster's default is "spawn": each step starts a new interpreter and imports dagster, dlt
+    and the project again (2-3 s a step). A fork of this warm child starts at once and runs
+    the same code. Checked at execute time, as threads may start after the executor is made.
+    """
+    from dagster._core.executor.multiprocess import MultiprocessExecutor
+
+    if getattr(MultiprocessExecutor, "_evals_forks_steps", False):
+        return
+    original_init = MultiprocessExecutor.__init__
+    original_execute = MultiprocessExecutor.execute
+    signature = inspect.signature(original_init)
+
+    def init_remembering_start_method(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        given = signature.bind(self, *args, **kwargs).arguments.get("start_method")
+        self._evals_start_method_unset = given is None
+
+    def execute(self, plan_context, execution_plan):
+        if getattr(self, "_evals_start_method_unset", False) and _single_threaded():
+            self._start_method = "fork"
+        return original_execute(self, plan_context, execution_plan)
+
+    MultiprocessExecutor.__init__ = init_remembering_start_method
+    MultiprocessExecutor.execute = execute
+    MultiprocessExecutor._evals_forks_steps = True
+
+
 def _run_dg_in_child(
     args: list[str], cwd: str, env: dict[str, str], output_path: str, max_file_bytes: int
 ) -> None:
@@ -89,6 +131,7 @@ def _run_dg_in_child(
     sys.path[1:1] = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
     from dagster_dg_cli.cli import cli
 
+    _fork_job_steps()
     _before = set(sys.modules)
 
     code = 0
