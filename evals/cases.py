@@ -87,6 +87,13 @@ class Case:
     without_packages: tuple[str, ...] = ()  # run in an environment lacking these (evals/environments.py)
 
     @property
+    def expected_cost(self) -> int:
+        """A rough guess of how long the case runs, used only to start long cases first:
+        its launches, plus the fresh environment a without_packages case builds and runs."""
+        launches = sum(isinstance(step, Launch) for step in self.steps)
+        return launches + (10 if self.without_packages else 0)
+
+    @property
     def expectations(self) -> tuple[Expect, ...]:
         return tuple(s for s in self.steps if isinstance(s, Expect))
 

@@ -147,6 +147,9 @@ def run_cases(
 ) -> list[CaseResult]:
     """Run cases, `jobs` at a time; results come back in the order of `cases`.
 
+    With more than one job, the longest-looking cases (Case.expected_cost) start first, so
+    that one long case does not run alone at the end while the other cores sit idle.
+
     On Ctrl-C every running command's process group is killed, cases not yet started are
     dropped, each running case cleans up its temp folder, and Interrupted carries the
     results of the cases that had finished.
@@ -162,7 +165,11 @@ def run_cases(
         return run_case(case, templates_dir, keep, faithful, max_file_bytes)
 
     pool = ThreadPoolExecutor(max_workers=max(1, jobs))
-    futures = [pool.submit(run_one, case) for case in cases]
+    order = range(len(cases))
+    if jobs > 1:
+        order = sorted(order, key=lambda index: -cases[index].expected_cost)
+    submitted = {index: pool.submit(run_one, cases[index]) for index in order}
+    futures = [submitted[index] for index in range(len(cases))]
     try:
         for future in as_completed(futures):
             if on_result:

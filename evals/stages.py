@@ -74,7 +74,9 @@ DG = str(Path(sys.executable).parent / "dg")  # the dg CLI of the interpreter ru
 def run_dg(run: CaseRun, args: list[str], env: dict[str, str] | None = None) -> CommandResult:
     """`dg ARGS` in the project: the real executable (faithful) or a warm fork (fast)."""
     env = env or run.env
-    if run.venv_bin is not None:  # an environment of its own is always run for real
+    if run.venv_bin is not None:  # an environment of its own is always run by its real dg
+        if not run.faithful:
+            args = fast.fast_args(args)  # but, as in fast mode, plain launches run in-process
         return run_command(
             [str(run.venv_bin / "dg"), *args], run.project.root, env, run.remaining(), run.max_file_bytes
         )
