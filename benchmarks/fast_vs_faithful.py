@@ -94,6 +94,11 @@ def main() -> int:
     print(f"floor           {floor:8.1f}s   = import {warm:.1f}s + work {work:.1f}s / {args.jobs}")
     print(f"fast / floor    {fast_s / floor:8.2f}   (target <= 1.5)")
     print(f"mode agreement  {'all cases agree' if not disagree else 'DISAGREE: ' + ', '.join(disagree)}")
+    faithful_by_name = {c["name"]: c for c in faithful["cases"]}
+    for name in disagree:
+        for label, case in (("faithful", faithful_by_name[name]), ("fast", by_name[name])):
+            verdict = "pass" if case["passed"] else "FAIL"
+            print(f"  {name} {label}: {verdict} at {case['stage']}: {case['message'][:300]}")
     return 0
 
 
