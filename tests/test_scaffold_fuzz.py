@@ -15,9 +15,11 @@ from tests.scripts_helpers import new_project, run_script, tree_hash
 
 pytestmark = pytest.mark.slow
 
+# Any text an argument can carry: an OS argv cannot hold a NUL byte, so no user can pass one.
+ARGUMENT_TEXT = st.characters(exclude_characters="\x00")
 NAMES = st.one_of(
     st.from_regex(r"[a-z_][a-z0-9_]{0,12}", fullmatch=True),
-    st.text(min_size=0, max_size=14),  # anything: path separators, '..', unicode, spaces
+    st.text(ARGUMENT_TEXT, min_size=0, max_size=14),  # anything: path separators, '..', unicode, spaces
     st.sampled_from(["..", "../x", "a/b", "class", "CON", "-x", "x-y", "é", " ", ""]),
 )
 OPTIONS = st.fixed_dictionaries(
@@ -26,7 +28,7 @@ OPTIONS = st.fixed_dictionaries(
         "--approach": st.sampled_from(["component", "pythonic", "asset", "dbt"]),
         "--source": st.sampled_from(["custom", "rest_api", "sql_database", "filesystem", "github", "x y"]),
         "--destination": st.sampled_from(["duckdb", "snowflake", "bigquery", "oracle", ""]),
-        "--resources": st.one_of(st.just("a,b"), st.text(max_size=10)),
+        "--resources": st.one_of(st.just("a,b"), st.text(ARGUMENT_TEXT, max_size=10)),
         "--base-url": st.sampled_from(["http://127.0.0.1:9/", "ftp://x", "not a url"]),
         "--schedule": st.sampled_from(["0 * * * *", "hourly", "* * * * * *"]),
         "--parallel": st.sampled_from(["2", "0", "-1", "x"]),
