@@ -42,7 +42,15 @@ def warm():
     fast.warm_up(clean_env())
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# derandomize: the same 25 examples on every run, so CI cannot fail on one run and pass the
+# next; they change whenever the strategies change. To explore, run it locally with
+# derandomize=False and more examples.
+@settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(pipeline=NAMES, dataset=NAMES, defs_name=st.one_of(st.none(), NAMES), options=OPTIONS)
 def test_scaffold_writes_a_loadable_project_or_refuses_cleanly(
     tmp_path_factory, pipeline, dataset, defs_name, options
