@@ -80,11 +80,12 @@ def main() -> int:
 
     work = sum(c["seconds"] for c in serial["cases"])
     floor = warm + work / args.jobs
-    by_name = {c["name"]: c for c in fast["cases"]}
+    fast_by_name = {c["name"]: c for c in fast["cases"]}
+    faithful_by_name = {c["name"]: c for c in faithful["cases"]}
     disagree = [
-        c["name"]
-        for c in faithful["cases"]
-        if (c["passed"], c["stage"]) != (by_name[c["name"]]["passed"], by_name[c["name"]]["stage"])
+        name
+        for name, case in faithful_by_name.items()
+        if (case["passed"], case["stage"]) != (fast_by_name[name]["passed"], fast_by_name[name]["stage"])
     ]
     print()
     print(f"cases           {len(fast['cases'])}")
@@ -94,9 +95,8 @@ def main() -> int:
     print(f"floor           {floor:8.1f}s   = import {warm:.1f}s + work {work:.1f}s / {args.jobs}")
     print(f"fast / floor    {fast_s / floor:8.2f}   (target <= 1.5)")
     print(f"mode agreement  {'all cases agree' if not disagree else 'DISAGREE: ' + ', '.join(disagree)}")
-    faithful_by_name = {c["name"]: c for c in faithful["cases"]}
     for name in disagree:
-        for label, case in (("faithful", faithful_by_name[name]), ("fast", by_name[name])):
+        for label, case in (("faithful", faithful_by_name[name]), ("fast", fast_by_name[name])):
             verdict = "pass" if case["passed"] else "FAIL"
             print(f"  {name} {label}: {verdict} at {case['stage']}: {case['message'][:300]}")
     return 0

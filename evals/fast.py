@@ -91,11 +91,10 @@ def _fork_job_steps() -> None:
     Dagster's default is "spawn": each step starts a new interpreter and imports dagster, dlt
     and the project again (2-3 s a step). A fork of this warm child starts at once and runs
     the same code. Checked at execute time, as threads may start after the executor is made.
+    Called once per forked dg child, which exits when its command ends.
     """
     from dagster._core.executor.multiprocess import MultiprocessExecutor
 
-    if getattr(MultiprocessExecutor, "_evals_forks_steps", False):
-        return
     original_init = MultiprocessExecutor.__init__
     original_execute = MultiprocessExecutor.execute
     signature = inspect.signature(original_init)
@@ -112,7 +111,6 @@ def _fork_job_steps() -> None:
 
     MultiprocessExecutor.__init__ = init_remembering_start_method
     MultiprocessExecutor.execute = execute
-    MultiprocessExecutor._evals_forks_steps = True
 
 
 def _run_dg_in_child(
