@@ -15,7 +15,7 @@ import threading
 from dataclasses import replace
 from pathlib import Path
 
-from evals import report, scenarios, snippets
+from evals import changed, report, scenarios, shards, snippets
 from evals.cases import CASES_DIR, Case, CaseError, discover
 from evals.commands import DEFAULT_MAX_FILE_BYTES
 from evals.project import clean_env
@@ -46,6 +46,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--no-scenarios", action="store_true", help="skip the scenario evals")
     parser.add_argument(
+        "--changed-since",
+        metavar="REF",
+        help="run only what the changes between REF and the work tree can affect (evals/changed.py)",
+    )
+    parser.add_argument(
+        "--shard", type=_shard, metavar="K/N", help="run part K of N, balanced by recorded durations"
+    )
+    parser.add_argument(
         "--agent-cmd",
         help="run this coding agent on each scenario ({prompt} and {workdir} are filled in), "
         "with and without the skill, and grade its project; skipped when not given",
@@ -64,6 +72,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.timeout is not None and args.timeout <= 0:
         parser.error("--timeout must be positive")
     return args
+
+
+def _shard(text: str) -> shards.Shard:
+    try:
+        return shards.parse(text)
+    except shards.ShardError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 class Progress:
@@ -110,7 +125,18 @@ def main(argv: list[str] | None = None) -> int:
         cases += [c for c in docs.cases if not args.select or args.select in c.name]
     if not args.no_scenarios:
         cases += [c for c in scenarios.load_cases() if not args.select or args.select in c.name]
-    if not cases:
+    try:
+        if args.changed_since:
+            cases, docs = changed.apply(args.changed_since, cases, docs)
+        if args.shard:
+            durations = shards.load_durations()
+            chosen = shards.pick(cases, args.shard, durations)
+            print(shards.describe(cases, chosen, args.shard, durations), flush=True)
+            cases = chosen
+    except (changed.ChangeError, shards.ShardError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not cases and not (args.changed_since or args.shard):
         where = f"{args.cases}" + (f" matching {args.select!r}" if args.select else "")
         print(f"error: no cases found in {where}", file=sys.stderr)
         return 2
@@ -141,7 +167,9 @@ def main(argv: list[str] | None = None) -> int:
     write_reports(args, results)
     docs_ok = True
     if docs is not None:
-        docs_ok = doc_coverage(docs, results, check_schemas=not args.select)
+        # with shards, schema checks run in shard 1 only, like a case: never twice
+        check = not args.select and (args.shard is None or args.shard.index == 1)
+        docs_ok = doc_coverage(docs, results, check_schemas=check)
     return 0 if all(r.passed for r in results) and docs_ok else 1
 
 
