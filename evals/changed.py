@@ -21,6 +21,7 @@ changed path that selects nothing with why.
 from __future__ import annotations
 
 import ast
+import functools
 import subprocess
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
@@ -124,7 +125,8 @@ def relative(path: Path | str) -> str:
     return PurePosixPath(text).as_posix()
 
 
-def template_files(approach: str, templates_dir: Path) -> set[str]:
+@functools.lru_cache
+def template_files(approach: str, templates_dir: Path) -> frozenset[str]:
     """The manifest of one approach and every template it renders, following includes."""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir)))
     manifest = templating.load_manifest(approach, templates_dir)
@@ -138,12 +140,15 @@ def template_files(approach: str, templates_dir: Path) -> set[str]:
         source = (templates_dir / name).read_text(encoding="utf-8")
         referenced = list(meta.find_referenced_templates(env.parse(source)))
         if None in referenced:  # an include whose name is computed: assume it reads them all
-            return {p.relative_to(templates_dir).as_posix() for p in templates_dir.rglob("*") if p.is_file()}
+            return frozenset(
+                p.relative_to(templates_dir).as_posix() for p in templates_dir.rglob("*") if p.is_file()
+            )
         todo += [n for n in referenced if n]
-    return seen
+    return frozenset(seen)
 
 
-def script_files(script: str, scripts_dir: Path) -> set[str]:
+@functools.lru_cache
+def script_files(script: str, scripts_dir: Path) -> frozenset[str]:
     """A script and the scripts it imports (its own folder is on its import path)."""
     local = {p.stem for p in scripts_dir.glob("*.py")}
     todo, seen = [script], set()
@@ -159,7 +164,7 @@ def script_files(script: str, scripts_dir: Path) -> set[str]:
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                 if node.module.split(".")[0] in local:
                     todo.append(node.module.split(".")[0])
-    return {f"{SCRIPTS}/{name}.py" for name in seen}
+    return frozenset(f"{SCRIPTS}/{name}.py" for name in seen)
 
 
 def _scaffold_approaches(case: Case) -> set[str]:
