@@ -99,7 +99,12 @@ def changed_paths(ref: str, root: Path = SKILL_ROOT) -> list[str]:
             raise ChangeError(f"git {' '.join(args)} failed in {root}: {done.stderr.strip()}")
         return done.stdout
 
-    git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    try:
+        git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    except ChangeError:
+        raise ChangeError(
+            f"--changed-since {ref}: no such commit in {root} (a shallow clone may need `git fetch`)"
+        ) from None
     base = git("merge-base", ref, "HEAD").strip()
     diff = git("diff", "--name-only", "--no-renames", "--relative", base, "--")
     untracked = git("ls-files", "--others", "--exclude-standard")

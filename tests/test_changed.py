@@ -204,5 +204,5 @@ def test_committed_staged_deleted_and_untracked_changes_all_count(tmp_path):
 
 
 def test_an_unknown_ref_is_one_clear_error(tmp_path):
-    with pytest.raises(changed.ChangeError, match="no-such-ref"):
+    with pytest.raises(changed.ChangeError, match="--changed-since no-such-ref: no such commit"):
         changed.changed_paths("no-such-ref")
