@@ -54,7 +54,10 @@ def test_the_split_is_deterministic_whatever_the_order_of_the_cases(suite):
 
 def test_shards_are_balanced_by_recorded_durations():
     cases = [_case(f"c{i:02d}") for i in range(12)]
-    durations = {c.name: float(seconds) for c, seconds in zip(cases, [30, 1, 1, 1, 10, 10, 2, 2, 2, 9, 8, 4])}
+    durations = {
+        c.name: float(seconds)
+        for c, seconds in zip(cases, [30, 1, 1, 1, 10, 10, 2, 2, 2, 9, 8, 4], strict=True)
+    }
     parts = shards.split(cases, 3, durations)
     totals = sorted(sum(durations[c.name] for c in part) for part in parts)
     # longest first onto the lightest shard: no shard is more than the longest case above another
