@@ -9,11 +9,19 @@ whose dagster differs from the harness's skeleton (1.13.27), the real
 become the skeleton (older versions write a different definitions.py).
 
     uv run python -m evals.matrix oldest [--dlt X ...] [-- dlt-dagster-evals arguments]
+
+`latest` and `latest-dagster` are resolved at run time from the package index, not from
+uv.lock (evals/latest.py); they also diff DltLoadCollectionComponent's schema against its
+snapshot (evals/component_schema.py) and, on failure, write a Markdown drift summary
+(evals/drift.py) to --drift-summary and $GITHUB_STEP_SUMMARY.
+
+    uv run python -m evals.matrix latest [--drift-summary PATH] [-- dlt-dagster-evals arguments]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -48,6 +56,10 @@ SET_ARGS: dict[str, list[str]] = {
 }
 # What the harness itself imports, besides the versions under test.
 HARNESS_REQUIREMENTS = ("jinja2>=3.1", "pyyaml>=6", "jsonschema>=4")
+# Resolved at run time (evals/latest.py); they run every case, like the newest set.
+LATEST_SETS = ("latest", "latest-dagster")
+# What the full suite needs besides: a case without pandas, doc blocks, workflow schemas.
+LATEST_EXTRAS = ("pandas>=2", "markdown-it-py>=3", "check-jsonschema>=0.29")
 
 
 def requirements(versions: dict[str, str]) -> list[str]:
@@ -105,23 +117,106 @@ def run_set(name: str, evals_args: list[str], python: str | None = None, **overr
         return subprocess.run(command, cwd=SKILL_ROOT, env=env).returncode
 
 
-def _environ() -> dict[str, str]:
-    import os
+def run_latest(name: str, evals_args: list[str], python: str | None, drift_summary: Path | None) -> int:
+    """Resolve the newest releases, install them in a fresh venv, run the evals and the
+    component schema diff; on failure write the drift summary."""
+    from evals import drift, latest
 
+    python = python or f"{sys.version_info.major}.{sys.version_info.minor}"
+    uv = shutil.which("uv")
+    if uv is None:
+        raise SystemExit("uv is not on PATH")
+    try:
+        resolved = latest.RESOLVERS[name](python)
+    except latest.ResolveError as exc:
+        raise SystemExit(f"error: {exc}") from exc
+    versions = resolved.versions
+    print(f"version set {name}: " + ", ".join(f"{n}=={v}" for n, v in versions.items()), flush=True)
+    for note in resolved.notes:
+        print(f"  {note}", flush=True)
+    with tempfile.TemporaryDirectory(prefix=f"dlt-dagster-matrix-{name}-") as tmp:
+        venv, scratch = Path(tmp) / "venv", Path(tmp)
+        subprocess.run([uv, "venv", "--quiet", "--python", python, str(venv)], check=True)
+        install = [uv, "pip", "install", "--quiet", "--python", str(venv / "bin" / "python")]
+        install += [*requirements(versions), *LATEST_EXTRAS]
+        if resolved.overrides:
+            overrides = scratch / "overrides.txt"
+            overrides.write_text("".join(f"{n}=={v}\n" for n, v in resolved.overrides.items()))
+            install += ["--override", str(overrides)]
+        done = subprocess.run(install, env=_environ(), capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SystemExit(f"error: installing the {name} set failed:\n{done.stderr[-3000:]}")
+        dg_version = versions["dagster-dg-cli"]
+        skeleton = (
+            SKELETON if dg_version == SKELETON_DAGSTER else make_skeleton(dg_version, scratch / "skeleton")
+        )
+        env = {**_environ(), SKELETON_ENV: str(skeleton)}
+        if "--json" in evals_args:  # relative to the skill root, where the evals run
+            report_path = SKILL_ROOT / evals_args[evals_args.index("--json") + 1]
+        else:
+            report_path = scratch / "report.json"
+            evals_args = [*evals_args, "--json", str(report_path)]
+        python_bin = str(venv / "bin" / "python")
+        code = subprocess.run(
+            [python_bin, "-m", "evals.cli", *evals_args], cwd=SKILL_ROOT, env=env
+        ).returncode
+        schema = subprocess.run(
+            [python_bin, "-m", "evals.component_schema"],
+            cwd=SKILL_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        schema_diff = schema.stdout if schema.returncode != 0 else ""
+        if schema.returncode not in (0, 1):
+            schema_diff = f"(could not read the schema)\n{schema.stdout}{schema.stderr}"[-3000:]
+        print(schema.stdout.strip() or schema.stderr.strip()[-2000:], flush=True)
+        if code != 0 or schema_diff:
+            text = drift.summary(
+                name,
+                versions,
+                VERSION_SETS["newest"],
+                resolved.notes,
+                drift.load_report(report_path),
+                code,
+                schema_diff,
+            )
+            if drift_summary:
+                drift_summary.parent.mkdir(parents=True, exist_ok=True)
+                drift_summary.write_text(text, encoding="utf-8")
+            if os.environ.get("GITHUB_STEP_SUMMARY"):
+                with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as handle:
+                    handle.write(text)
+            print(text, flush=True)
+        return code or (1 if schema_diff else 0)
+
+
+def _environ() -> dict[str, str]:
     # The outer `uv run` exports VIRTUAL_ENV; the inner environment is its own.
     return {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evals.matrix", description=__doc__.splitlines()[0])
-    parser.add_argument("set", choices=sorted(VERSION_SETS), help="which versions to run the evals with")
+    parser.add_argument(
+        "set", choices=[*sorted(VERSION_SETS), *LATEST_SETS], help="which versions to run the evals with"
+    )
     parser.add_argument("--python", help="Python version for the environment (default: this one's)")
     parser.add_argument("--dagster", help="override: dagster and dagster-dg-cli version (to explore)")
     parser.add_argument("--dagster-dlt", help="override: dagster-dlt version (pins dagster exactly)")
     parser.add_argument("--dlt", help="override: dlt version")
+    parser.add_argument(
+        "--drift-summary", type=Path, help="latest sets: on failure, write the Markdown drift summary here"
+    )
     argv = list(sys.argv[1:] if argv is None else argv)
     extra = argv[argv.index("--") + 1 :] if "--" in argv else []
     args = parser.parse_args(argv[: argv.index("--")] if "--" in argv else argv)
+    if args.set in LATEST_SETS:
+        if args.dagster or args.dagster_dlt or args.dlt:
+            parser.error(
+                f"{args.set} is resolved from the package index; version overrides go with a fixed set"
+            )
+        return run_latest(args.set, extra, args.python, args.drift_summary)
     return run_set(
         args.set, extra, args.python, dagster=args.dagster, dagster_dlt=args.dagster_dlt, dlt=args.dlt
     )
