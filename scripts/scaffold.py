@@ -14,7 +14,14 @@ the plan and writes nothing. It writes no secrets: it prints the env vars to set
 
 Exit codes: 0 written (or planned, with --dry-run); 2 invalid choices; 3 not a Dagster
 project; 4 a file exists (use --force); 5 the choice needs something offline use cannot
-give (a verified source); 6 the choice belongs to another skill (external compute).
+give (a verified source); 6 the choice belongs to another skill (external compute); 7 this
+Python lacks a package the script needs (the line says what to run); 8 a classic code
+location's Definitions cannot be edited safely (the lines to add by hand are printed).
+
+In a classic code location ([tool.dagster], workspace.yaml, setup.py) or a bare module that
+builds a Definitions, pythonic and asset modules go beside that module and are wired into
+its Definitions with one import and one `defs = Definitions.merge(defs, ...)` line (a .bak
+copy is kept; --dry-run shows the diff).
 """
 
 from __future__ import annotations
@@ -28,10 +35,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import templating  # noqa: E402 (the script's own folder, added just above)
-from dg_project import ProjectError, find_defs_dir  # noqa: E402
+from needs import require  # noqa: E402 (the script's own folder, added just above)
+
+require(Path(__file__), {"jinja2": "jinja2", "yaml": "pyyaml", "jsonschema": "jsonschema"})
+
+import classic_scaffold  # noqa: E402
+import project_kind  # noqa: E402
+import templating  # noqa: E402
+from dg_project import ProjectError  # noqa: E402
 
 EXIT_INVALID, EXIT_NOT_PROJECT, EXIT_EXISTS, EXIT_NEEDS_NETWORK, EXIT_OTHER_SKILL = 2, 3, 4, 5, 6
+EXIT_CANNOT_WIRE = 8
 CORE_SOURCES = ("custom", "rest_api", "sql_database", "filesystem")
 
 # Env vars the generated code reads, by choice. Values are never written anywhere.
@@ -85,6 +99,8 @@ class Plan:
     gitignore: tuple[Path, str] | None = None
     packages: list[str] = field(default_factory=list)
     next_steps: list[str] = field(default_factory=list)
+    project: str = ""  # which kind of project was found, and from what
+    edits: list[tuple[Path, str]] = field(default_factory=list)  # (existing file, its diff)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -183,14 +199,20 @@ def plan(args: argparse.Namespace) -> Plan:
             EXIT_OTHER_SKILL,
         )
     try:
-        defs_dir = find_defs_dir(args.project_dir)
-    except ProjectError as exc:
+        project = project_kind.detect(args.project_dir)
+        given = variables_from(args)
+        if project.kind != project_kind.DG:
+            given.update(classic_scaffold.template_variables(project))
+    except (ProjectError, classic_scaffold.ClassicError) as exc:
         raise ScaffoldError(str(exc), EXIT_NOT_PROJECT) from exc
     try:
-        rendered = templating.render(args.approach, variables_from(args))
+        rendered = templating.render(args.approach, given)
     except templating.TemplateError as exc:
         raise ScaffoldError(_one_line_per_problem(str(exc)), EXIT_INVALID) from exc
-    result = Plan(defs_dir=defs_dir, gitignore=gitignore_update(args.project_dir))
+    if project.kind != project_kind.DG:
+        return _classic(args, project, rendered)
+    defs_dir = project.defs_dir
+    result = Plan(defs_dir=defs_dir, gitignore=gitignore_update(args.project_dir), project=project.describe())
     for file in rendered:
         target = defs_dir / file.path
         if not target.resolve().is_relative_to(defs_dir.resolve()):
@@ -209,6 +231,26 @@ def plan(args: argparse.Namespace) -> Plan:
         result.env_vars += [f"{prefix}_INITIAL_VALUE (optional)", f"{prefix}_END_VALUE (optional, backfills)"]
     result.packages = ["dagster-dlt", f"dlt[{args.destination}]", *EXTRA_PACKAGES.get(args.source, [])]
     result.next_steps = ["uv run dg check defs", "uv run dg launch --assets '*'"]
+    return result
+
+
+def _classic(args: argparse.Namespace, project: project_kind.Project, rendered: list) -> Plan:
+    """Plan for a classic code location or bare module (scripts/classic_scaffold.py)."""
+    try:
+        found = classic_scaffold.plan(project, args.approach, rendered, args.force)
+    except classic_scaffold.ClassicError as exc:
+        code = EXIT_EXISTS if " exists; rerun with --force" in str(exc) else EXIT_CANNOT_WIRE
+        raise ScaffoldError(str(exc), code) from exc
+    result = Plan(defs_dir=found.package_dir, gitignore=gitignore_update(args.project_dir))
+    result.project, result.writes, result.backups = project.describe(), found.writes, found.backups
+    result.edits = [(found.wiring.path, found.wiring.diff())] if found.wiring else []
+    classic_variables = templating.resolve_variables(variables_from(args))
+    result.env_vars = SOURCE_ENV.get(args.source, []) + DESTINATION_ENV[args.destination]
+    if classic_variables["incremental_cursor"]:
+        prefix = classic_variables["env_prefix"]
+        result.env_vars += [f"{prefix}_INITIAL_VALUE (optional)", f"{prefix}_END_VALUE (optional, backfills)"]
+    result.packages = ["dagster-dlt", f"dlt[{args.destination}]", *EXTRA_PACKAGES.get(args.source, [])]
+    result.next_steps = found.next_steps
     return result
 
 
@@ -304,8 +346,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.json:
             print(json.dumps({"ok": False, "errors": str(exc).splitlines(), "exit_code": exc.code}))
         else:
-            for line in str(exc).splitlines():
-                print(f"scaffold.py: {line}", file=sys.stderr)
+            for line in str(exc).splitlines():  # indented lines are code to copy, kept bare
+                print(line if line.startswith("    ") else f"scaffold.py: {line}", file=sys.stderr)
         return exc.code
     except OSError as exc:
         message = f"cannot write: {exc}"
@@ -317,7 +359,9 @@ def main(argv: list[str] | None = None) -> int:
     summary = {
         "ok": True,
         "dry_run": args.dry_run,
+        "project": result.project,
         "defs_dir": str(result.defs_dir),
+        "edits": {str(path): diff for path, diff in result.edits},
         "files": [str(path) for path, _ in result.writes],
         "backups": [str(b) for b in backups],
         "env_vars": result.env_vars,
@@ -328,10 +372,12 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(summary, indent=2))
         return 0
     verb = "would write" if args.dry_run else "wrote"
+    print(f"found: {result.project}")
+    edits = dict(result.edits)
     for path, text in result.writes:
-        print(f"{verb} {path}")
+        print(f"{verb} {path}" + (" (this edit)" if path in edits else ""))
         if args.dry_run:
-            print("    " + text.replace("\n", "\n    ").rstrip())
+            print(edits[path].rstrip() if path in edits else "    " + text.replace("\n", "\n    ").rstrip())
     for backup in backups:
         print(f"kept a copy: {backup}")
     print(f"packages: uv add {' '.join(repr(p) if '[' in p else p for p in result.packages)}")
