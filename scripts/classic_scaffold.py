@@ -53,9 +53,9 @@ def plan(project: Project, approach: str, rendered: list, force: bool) -> Classi
     module_file = project.module_file
     package_dir = module_file.parent
     package = _package_of(project.module, module_file)
-    if not os.access(module_file, os.W_OK):
+    if not _writable(module_file):
         raise ClassicError(f"{module_file}: read-only, so its Definitions cannot be wired; nothing changed")
-    if not os.access(package_dir, os.W_OK):
+    if not _writable(package_dir):
         raise ClassicError(f"{package_dir}: read-only folder, so no module can be added; nothing changed")
     result = ClassicPlan(package_dir=package_dir)
     names, offered = [], []
@@ -90,3 +90,8 @@ def _package_of(module: str, module_file: Path) -> str | None:
     if module_file.name == "__init__.py":
         return module
     return module.rpartition(".")[0] or None
+
+
+def _writable(path: Path) -> bool:
+    """Writable by us, and not marked read-only (root may write a file whose mode forbids it)."""
+    return os.access(path, os.W_OK) and bool(path.stat().st_mode & 0o222)

@@ -1,8 +1,12 @@
 # /// script
 # requires-python = ">=3.10"
-# dependencies = ["tomli>=1.1; python_version < '3.11'"]
+# dependencies = ["tomli>=1.1; python_version < '3.11'", "pyyaml>=6"]
 # ///
 """Diagnose a dlt-on-Dagster project: versions, virtual env, defs folder, `dg check defs`.
+
+In a classic code location ([tool.dagster], workspace.yaml, setup.py) or a bare module that
+builds a Definitions, it says so and validates with `dagster definitions validate -m MODULE`
+(or `-w workspace.yaml`) instead, mapping known errors the same way.
 
     uv run python doctor.py [--project-dir DIR] [--skip-check] [--log FILE] [--json]
 
@@ -27,7 +31,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from dg_project import ProjectError, find_defs_dir  # noqa: E402 (the script's own folder)
+from needs import require  # noqa: E402 (the script's own folder)
+
+if sys.version_info < (3, 11):
+    require(Path(__file__), {"tomli": "tomli"})
+
+import project_kind  # noqa: E402
+from dg_project import ProjectError  # noqa: E402
 
 TROUBLESHOOTING = "references/troubleshooting.md"
 PACKAGES = ("dagster", "dagster-dlt", "dlt", "dagster-dg-cli", "duckdb")
@@ -90,10 +100,12 @@ def versions() -> dict[str, str | None]:
     return found
 
 
-def version_findings(found: dict[str, str | None]) -> list[Finding]:
+def version_findings(found: dict[str, str | None], needs_dg: bool = True) -> list[Finding]:
     findings = [Finding(sys.version_info >= (3, 10), "python", sys.version.split()[0])]
     for name in ("dagster", "dagster-dlt", "dlt", "dagster-dg-cli"):
-        if found[name] is None:
+        if found[name] is None and name == "dagster-dg-cli" and not needs_dg:
+            findings.append(Finding(True, name, "not installed (not needed: this project runs on `dagster`)"))
+        elif found[name] is None:
             findings.append(
                 Finding(False, name, "not installed: uv add dagster-dlt 'dlt[duckdb]' dagster-dg-cli")
             )
@@ -161,6 +173,30 @@ def check_defs(project_dir: Path) -> Finding:
     return Finding(False, "dg check defs", f"failed (exit {done.returncode}):\n{tail}", known_errors(output))
 
 
+def validate_definitions(project: project_kind.Project) -> Finding:
+    """`dagster definitions validate` for a classic code location, from its root."""
+    what = f"dagster definitions validate {' '.join(project.target_args())}"
+    dagster = Path(sys.executable).parent / "dagster"
+    if not dagster.exists():
+        return Finding(False, what, "dagster is not installed in this env: uv add dagster")
+    try:
+        done = subprocess.run(
+            [str(dagster), "definitions", "validate", *project.target_args()],
+            cwd=project.root,
+            capture_output=True,
+            text=True,
+            timeout=CHECK_TIMEOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    except subprocess.TimeoutExpired:
+        return Finding(False, what, f"timed out after {CHECK_TIMEOUT}s")
+    output = done.stdout + done.stderr
+    if done.returncode == 0 and "All code locations passed validation." in output:
+        return Finding(True, what, "all definitions loaded")
+    tail = "\n".join(output.strip().splitlines()[-25:])
+    return Finding(False, what, f"failed (exit {done.returncode}):\n{tail}", known_errors(output))
+
+
 def log_finding(log: Path, text: str) -> Finding:
     """Known error texts in a saved command output (a failed launch, say)."""
     see = known_errors(text)
@@ -172,12 +208,16 @@ def log_finding(log: Path, text: str) -> Finding:
 
 
 def diagnose(project_dir: Path, run_check: bool, log: tuple[Path, str] | None = None) -> list[Finding]:
-    findings = version_findings(versions())
+    project = project_kind.detect(project_dir)  # raises ProjectError
+    findings = version_findings(versions(), needs_dg=project.kind == project_kind.DG)
     findings.append(venv_finding(project_dir))
-    defs_dir = find_defs_dir(project_dir)  # raises ProjectError
-    findings.append(Finding(True, "defs folder", str(defs_dir)))
-    if run_check:
-        findings.append(check_defs(project_dir))
+    findings.append(Finding(True, "project", project.describe()))
+    if project.kind == project_kind.DG:
+        findings.append(Finding(True, "defs folder", str(project.defs_dir)))
+        if run_check:
+            findings.append(check_defs(project_dir))
+    elif run_check:
+        findings.append(validate_definitions(project))
     if log is not None:
         findings.append(log_finding(*log))
     return findings
@@ -201,7 +241,9 @@ def main(argv: list[str] | None = None) -> int:
         prog="doctor.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--project-dir", type=Path, default=Path("."))
-    parser.add_argument("--skip-check", action="store_true", help="do not run dg check defs")
+    parser.add_argument(
+        "--skip-check", action="store_true", help="do not run dg check defs (dagster definitions validate)"
+    )
     parser.add_argument(
         "--log",
         type=Path,

@@ -30,10 +30,7 @@ except ModuleNotFoundError:  # Python 3.10: dagster depends on tomli
 
 DG, CLASSIC, MODULE = "dg", "classic", "module"
 SKIP_DIRS = {".venv", "venv", "node_modules", "build", "dist", "tests", "docs", "__pycache__"}
-NOT_A_PROJECT_HINT = (
-    "no [tool.dg] or [tool.dagster] in pyproject.toml, no workspace.yaml, and no module that builds a "
-    "dagster Definitions; create a project with: uvx create-dagster@1.13.27 project NAME"
-)
+CREATE_HINT = "create one with: uvx create-dagster@1.13.27 project NAME"
 
 
 @dataclass(frozen=True)
@@ -80,7 +77,7 @@ def detect(project_dir: Path) -> Project:
             return Project(
                 CLASSIC, root, f"{setup} package {module.split('.')[0]}", module=module, module_file=path
             )
-    module, path = _only_definitions_module(root, None, "the project folder")
+    module, path = _only_definitions_module(root, None, "the project folder", pyproject.is_file())
     return Project(
         MODULE, root, f"{path.relative_to(root)} builds a Definitions", module=module, module_file=path
     )
@@ -212,11 +209,21 @@ def _setup_packages(root: Path, setup: str) -> list[str] | None:
     return sorted(p for p in packages if p.isidentifier()) or None
 
 
-def _only_definitions_module(root: Path, packages: list[str] | None, where: str) -> tuple[str, Path]:
+def _only_definitions_module(
+    root: Path, packages: list[str] | None, where: str, has_pyproject: bool = True
+) -> tuple[str, Path]:
     """The one module under root that builds a Definitions at module level."""
     found = [(m, p) for m, p in _candidate_modules(root, packages) if builds_definitions(p)]
     if not found:
-        raise ProjectError(f"{root}: not a Dagster project: {NOT_A_PROJECT_HINT}")
+        config = (
+            "its pyproject.toml has no [tool.dg] or [tool.dagster] table"
+            if has_pyproject
+            else "no pyproject.toml"
+        )
+        raise ProjectError(
+            f"{root}: not a Dagster project: {config}, no workspace.yaml, and no module in {where} builds "
+            f"a Definitions ({CREATE_HINT})"
+        )
     if len(found) > 1:
         listed = ", ".join(str(p.relative_to(root)) for _, p in found)
         raise ProjectError(

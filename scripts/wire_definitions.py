@@ -104,7 +104,7 @@ def plan_wiring(path: Path, import_line: str, new_exports: list[str], new_names:
         if name in taken:
             raise WiringError(
                 f"{shown}:{taken[name]}: the name {name!r} is already used there, and the import would "
-                "replace it; choose another --defs-name"
+                "replace it; nothing changed: choose another --defs-name"
             )
     if any(other is not anchor and other.lineno == anchor.end_lineno for other in tree.body):
         raise WiringError(
@@ -158,7 +158,7 @@ def _the_definitions(tree: ast.Module, shown: str, by_hand: str) -> tuple[ast.st
         raise WiringError(f"{shown}: several Definitions (lines {where}); Dagster loads one; {by_hand}")
     if not direct:
         if calls or dynamic:
-            line = (calls or dynamic)[0].lineno
+            line = _first_line((dynamic or calls)[0])
             raise WiringError(
                 f"{shown}:{line}: the Definitions is built dynamically, not as "
                 f"`defs = Definitions(...)` at module level; {by_hand}"
@@ -166,7 +166,7 @@ def _the_definitions(tree: ast.Module, shown: str, by_hand: str) -> tuple[ast.st
         raise WiringError(f"{shown}: builds no Definitions at module level; {by_hand}")
     statement = direct[0]
     if dynamic:
-        line = dynamic[0].lineno
+        line = _first_line(dynamic[0])
         raise WiringError(f"{shown}:{line}: definitions are also built dynamically there; {by_hand}")
     targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
     if len(targets) != 1 or not isinstance(targets[0], ast.Name):
@@ -200,6 +200,11 @@ def _is_chained_merge(node: ast.stmt, definitions: ast.stmt) -> bool:
     )
 
 
+def _first_line(node: ast.AST) -> int:
+    """A node's first line, counting a function's decorators."""
+    return min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
+
+
 def _called_name(func: ast.AST) -> str | None:
     if isinstance(func, ast.Attribute):
         return func.attr
@@ -224,7 +229,7 @@ def _top_level_names(tree: ast.Module) -> dict[str, int]:
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             bound = {(a.asname or a.name).split(".")[0] for a in node.names}
         for name in bound:
-            names.setdefault(name, node.lineno)
+            names.setdefault(name, _first_line(node))
     return names
 
 

@@ -112,7 +112,7 @@ def test_refuses_outside_a_dagster_project(tmp_path):
     before = tree_hash(tmp_path)
     done = run_script("scaffold.py", *BASE, cwd=tmp_path)
     assert done.returncode == 3
-    assert "no [tool.dg] table, so not a dg project" in done.stderr
+    assert "its pyproject.toml has no [tool.dg] or [tool.dagster] table" in done.stderr
     done = run_script("scaffold.py", *BASE, cwd=empty)
     assert done.returncode == 3 and "no pyproject.toml" in done.stderr
     assert tree_hash(tmp_path) == before
