@@ -15,7 +15,7 @@ import threading
 from dataclasses import replace
 from pathlib import Path
 
-from evals import changed, report, scenarios, shards, snippets
+from evals import changed, report, scenarios, shards, snippets, troubleshooting
 from evals.cases import CASES_DIR, Case, CaseError, discover
 from evals.commands import DEFAULT_MAX_FILE_BYTES
 from evals.project import clean_env
@@ -203,6 +203,7 @@ def doc_coverage(docs: snippets.Plan, results: list[CaseResult], check_schemas: 
         snippets.check_schemas(docs, clean_env())
     print()
     print(snippets.coverage_report(docs.coverage))
+    print(troubleshooting.coverage_line(docs, {r.name for r in results if r.passed}))
     return not docs.coverage.failed
 
 

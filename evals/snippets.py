@@ -9,13 +9,22 @@ A block is marked by an HTML comment right before it, holding YAML:
     <!-- eval: {group: basic, case: {expect: {tables: [...]}}} -->  case options for the group
     <!-- eval: {schema: component} -->       validated (component | dagster_cloud | github_workflow)
     <!-- eval: {skip: "why it cannot run here"} -->
+    <!-- eval: {group: dup-fixed, fixes: dup, file: dup/loads.py} -->   the same project as
+                                    group `dup` (its files, data and env) after a fix: these blocks
+                                    replace or add files; the broken group's failing check,
+                                    commands and `without_packages` are left out
+    <!-- eval: {group: x, commands: true, keep_executor: true} -->  launches keep the assets'
+                                    own executor (fast mode otherwise runs plain launches in-process)
+    <!-- eval: {skip: "...", test: "tests/test_x.py::test_y", proves: error | fix} -->  run by that test
 
 Blocks of one group (in one Markdown file) become one eval case: `file` blocks are written
 into a fresh project's defs folder, `commands` blocks become launch steps (`uv run dg
 check defs` is the check stage, which always runs), and `case` adds options (env, server,
 sqlite, data_files, check, expect, timeout, without_packages; `expect` runs after the last
-launch). A block with no marker is an error: nothing is skipped silently. Failures name
-`file:line`.
+launch). `export NAME=VALUE` lines need NAME in the group's `case: {env: ...}` (the value
+this machine needs). A `uv add PKG` line in a commands block says the case runs with PKG installed
+(it must be installed in the harness's environment). A block with no
+marker is an error: nothing is skipped silently. Failures name `file:line`.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -139,9 +149,12 @@ def plan(docs: list[Path] | None = None) -> Plan:
                 groups.setdefault(str(marker["group"]), []).append(block)
             else:
                 result.coverage.failed.append((block.where, f"marker needs group, schema or skip: {marker}"))
-        for name, blocks in groups.items():
+        for name, blocks in sorted(groups.items(), key=lambda item: _fixes(item[1]) is not None):
             try:
-                case = group_case(doc, name, blocks)
+                base = _fixes(blocks)
+                if base is not None and base not in groups:
+                    raise CaseError(f"{blocks[0].where}: fixes: no group {base!r} in {_relative(doc)}")
+                case = group_case(doc, name, blocks, groups.get(base) if base else None)
             except CaseError as exc:
                 result.coverage.failed.append((blocks[0].where, str(exc)))
                 continue
@@ -150,22 +163,45 @@ def plan(docs: list[Path] | None = None) -> Plan:
     return result
 
 
-def group_case(doc: Path, name: str, blocks: list[Block]) -> Case:
+def _fixes(blocks: list[Block]) -> str | None:
+    """The broken group that this group fixes (`fixes:` on any of its blocks), if any."""
+    named = {str(b.marker["fixes"]) for b in blocks if "fixes" in b.marker}
+    if len(named) > 1:
+        raise CaseError(f"{blocks[0].where}: one group fixes one other group, not {sorted(named)}")
+    return named.pop() if named else None
+
+
+# What a fixed project keeps of the broken one: everything but the failure it showed.
+NOT_INHERITED = {"check", "expect", "without_packages", "description"}
+
+
+def group_case(doc: Path, name: str, blocks: list[Block], broken: list[Block] | None = None) -> Case:
     files: dict[str, str] = {}
     commanded: list[dict[str, Any]] = []
     options: dict[str, Any] = {}
+    exported: list[str] = []
+    for block in broken or []:
+        if "file" in block.marker:
+            files[str(block.marker["file"])] = block.text
+        options.update({k: v for k, v in block.marker.get("case", {}).items() if k not in NOT_INHERITED})
     for block in blocks:
         marker = block.marker
         if "file" in marker:
             files[str(marker["file"])] = block.text
         if marker.get("commands"):
-            commanded += [{"launch": launch} for launch in commands_to_launches(block)]
+            launches = commands_to_launches(block, exported)
+            if marker.get("keep_executor"):
+                launches = [{**launch, "config": {}} for launch in launches]  # see evals/fast.py
+            commanded += [{"launch": launch} for launch in launches]
             if "expect" in marker:
                 commanded.append({"expect": marker["expect"]})
         unknown = set(marker.get("case", {})) - CASE_OPTIONS
         if unknown:
             raise CaseError(f"{block.where}: unknown case options {sorted(unknown)}")
         options.update(marker.get("case", {}))
+    unset = [name for name in exported if name not in options.get("env", {})]
+    if unset:
+        raise CaseError(f"{blocks[0].where}: `export {unset[0]}=...` needs the value in the group's case env")
     if not files:
         raise CaseError(f"{blocks[0].where}: group {name!r} has no file block")
     expect = options.pop("expect", None)
@@ -180,8 +216,12 @@ def group_case(doc: Path, name: str, blocks: list[Block]) -> Case:
     return case_from_data(data, Path(blocks[0].where))
 
 
-def commands_to_launches(block: Block) -> list[dict[str, Any]]:
-    """`uv run dg launch ...` lines as launch steps; `uv run dg check defs` is the check stage."""
+def commands_to_launches(block: Block, exports: list[str] | None = None) -> list[dict[str, Any]]:
+    """`uv run dg launch ...` lines as launch steps; `uv run dg check defs` is the check stage.
+
+    `export NAME=VALUE` lines are collected into `exports`: the group's `case: {env: ...}`
+    must set each NAME (with the value this machine needs; the block shows the user's)."""
+    exports = [] if exports is None else exports
     launches = []
     for raw in block.text.splitlines():
         line, _, comment = raw.partition(" #")
@@ -194,6 +234,12 @@ def commands_to_launches(block: Block) -> list[dict[str, Any]]:
             key, _, value = words.pop(0).partition("=")
             env[key] = value
         if words[:4] == ["uv", "run", "dg", "check"]:
+            continue
+        if words[:1] == ["export"] and len(words) == 2 and "=" in words[1]:
+            exports.append(words[1].split("=", 1)[0])
+            continue
+        if words[:2] == ["uv", "add"]:
+            _require_installed(block, [w for w in words[2:] if not w.startswith("-")])
             continue
         if words[:4] != ["uv", "run", "dg", "launch"]:
             raise CaseError(f"{block.where}: only `uv run dg launch|check ...` lines can run here: {line!r}")
@@ -211,6 +257,16 @@ def commands_to_launches(block: Block) -> list[dict[str, Any]]:
                 launch[key] = options[options.index(flag) + 1]
         launches.append(launch)
     return launches
+
+
+def _require_installed(block: Block, requirements: list[str]) -> None:
+    """`uv add PKG` in a block: the case runs in the harness's environment, so PKG must be there."""
+    for requirement in requirements:
+        name = re.split(r"[\[<>=!~ ]", requirement, maxsplit=1)[0]
+        try:
+            metadata.version(name)
+        except metadata.PackageNotFoundError:
+            raise CaseError(f"{block.where}: `uv add {requirement}`: {name} is not installed here") from None
 
 
 def schema_problems(block: Block, component_schema: dict | None) -> str | None:

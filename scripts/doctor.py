@@ -47,6 +47,10 @@ CHECK_TIMEOUT = 300
 KNOWN_ERRORS: tuple[tuple[str, str], ...] = (
     (r"Duplicate asset key", "Duplicate asset key"),
     (
+        r"Detected conflicting node definitions with the same name",
+        "Detected conflicting node definitions with the same name",
+    ),
+    (
         r"'DltSourceFactoryWrapper' object has no attribute 'selected_resources'",
         "'DltSourceFactoryWrapper' object has no attribute 'selected_resources'",
     ),
@@ -57,7 +61,7 @@ KNOWN_ERRORS: tuple[tuple[str, str], ...] = (
     (r"Could not set lock on file", "Could not set lock on file"),
     (r"Ambiguous reference to catalog or schema", "Ambiguous reference to catalog or schema"),
     (
-        r"Cannot open file \".*\.duckdb\": No such file or directory",
+        r"\.duckdb\": No such file or directory",
         "Cannot open file ... No such file or directory",
     ),
     (
@@ -69,6 +73,8 @@ KNOWN_ERRORS: tuple[tuple[str, str], ...] = (
     (r"No module named 'pandas'", "No module named 'pandas'"),
     (r"Could not resolve host: github\.com", "Could not resolve host: github.com"),
     (r"No module named '(dagster_dlt|dlt)'", "No module named 'dagster_dlt'"),
+    (r"Cannot annotate `context` parameter with type", "Cannot annotate `context` parameter with type ..."),
+    (r"KeyError: 'name'", "KeyError: 'name'"),
 )
 
 

@@ -15,6 +15,7 @@ from importlib import metadata
 
 import pytest
 
+from evals import snippets, troubleshooting
 from evals.skill import SKILL_ROOT
 from tests.scripts_helpers import SCRIPTS, new_project, run_script, tree_hash
 
@@ -63,13 +64,22 @@ def reproduced_texts(body: str) -> list[str]:
     return re.findall(r'fails_with: "([^"]+)"', body) + re.findall(r"#\s*fails:\s*(.+)$", body, re.MULTILINE)
 
 
-@pytest.mark.parametrize("heading", sorted(sections()))
-def test_every_entry_is_reproduced_by_an_eval_or_a_named_test(heading):
-    body = sections()[heading]
-    tests = [SKILL_ROOT / name for name in re.findall(r"`(tests/test_\w+\.py)`", body)]
-    assert reproduced_texts(body) or (tests and all(t.is_file() for t in tests)), (
-        f"troubleshooting.md entry {heading!r} has no eval that reproduces its error"
+def test_every_entry_has_its_error_and_its_fix_executed():
+    """Each entry: a case (or named test) reproducing its error, and the same project after
+    the fix as a case (`fixes:`) that checks and, for errors in a run, launches and asserts."""
+    assert troubleshooting.problems(snippets.plan()) == []
+
+
+def test_the_coverage_line_counts_an_entry_without_a_passing_fix_as_not_fixed():
+    plan = snippets.plan()
+    everything = {case.name for case in plan.cases}
+    entries = troubleshooting.entries(plan)
+    total = len(entries)
+    assert troubleshooting.coverage_line(plan, everything).startswith(
+        f"troubleshooting: {total} entries, {total} errors reproduced, {total} fixes executed"
     )
+    one_fix = next(e for e in entries if e.fixes).fixes[0].name
+    assert f"{total - 1} fixes executed" in troubleshooting.coverage_line(plan, everything - {one_fix})
 
 
 @pytest.mark.parametrize(

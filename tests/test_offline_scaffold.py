@@ -59,3 +59,33 @@ def test_dg_scaffold_with_a_core_source_works_offline_and_leaves_the_hello_world
     loads = (folder / "loads.py").read_text()
     assert 'dlt.pipeline(destination="duckdb")' in loads  # unnamed: replace it
     assert "hello_world" in loads
+
+
+def test_after_deleting_the_empty_folder_a_core_source_scaffolds_offline(tmp_path):
+    """troubleshooting.md, Could not resolve host: github.com: the fix, in the same project
+    (delete the empty folder, scaffold a core source under the same name, check)."""
+    project, env = new_project(tmp_path)
+    dg = str(Path(sys.executable).parent / "dg")
+
+    def run(*args):
+        return subprocess.run(
+            [dg, *args],
+            cwd=project.root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            stdin=subprocess.DEVNULL,
+        )
+
+    component = ["scaffold", "defs", "dagster_dlt.DltLoadCollectionComponent", "gh"]
+    failed = run(*component, "--source", "github", "--destination", "duckdb")
+    if failed.returncode == 0:
+        pytest.skip("this machine reached github.com, so the offline failure cannot be shown")
+    assert "Could not resolve host: github.com" in failed.stdout + failed.stderr
+    (project.defs_dir / "gh").rmdir()  # empty, as the entry says: rmdir refuses anything else
+    scaffolded = run(*component, "--source", "rest_api", "--destination", "duckdb")
+    assert scaffolded.returncode == 0, scaffolded.stdout + scaffolded.stderr
+    checked = run("check", "defs")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "All definitions loaded successfully." in checked.stdout + checked.stderr
