@@ -13,6 +13,8 @@ A block is marked by an HTML comment right before it, holding YAML:
                                     group `dup` (its files, data and env) after a fix: these blocks
                                     replace or add files; the broken group's failing check,
                                     commands and `without_packages` are left out
+    <!-- eval: {group: x-fixed, fixes: true, file: ...} -->   a fix shown as a whole project
+                                    (its error is reproduced by a test, see below)
     <!-- eval: {group: x, commands: true, keep_executor: true} -->  launches keep the assets'
                                     own executor (fast mode otherwise runs plain launches in-process)
     <!-- eval: {skip: "...", test: "tests/test_x.py::test_y", proves: error | fix} -->  run by that test
@@ -165,7 +167,7 @@ def plan(docs: list[Path] | None = None) -> Plan:
 
 def _fixes(blocks: list[Block]) -> str | None:
     """The broken group that this group fixes (`fixes:` on any of its blocks), if any."""
-    named = {str(b.marker["fixes"]) for b in blocks if "fixes" in b.marker}
+    named = {str(b.marker["fixes"]) for b in blocks if b.marker.get("fixes") not in (None, True)}
     if len(named) > 1:
         raise CaseError(f"{blocks[0].where}: one group fixes one other group, not {sorted(named)}")
     return named.pop() if named else None

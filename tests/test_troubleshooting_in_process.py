@@ -53,3 +53,55 @@ def test_a_new_source_per_run_materializes_twice(tmp_path):
 
     with duckdb.connect(str(tmp_path / "crm.duckdb"), read_only=True) as con:
         assert con.execute("select count(*) from crm_raw.contacts").fetchone() == (2,)
+
+
+SHARED_SOURCE_LOADS = """\
+import dlt
+
+
+@dlt.source
+def crm():
+    @dlt.resource
+    def contacts():
+        yield [{"id": 1}]
+
+    return contacts
+
+
+crm_source = crm()
+nightly = dlt.pipeline(pipeline_name="crm_nightly", dataset_name="nightly", destination="duckdb")
+hourly = dlt.pipeline(pipeline_name="crm_hourly", dataset_name="hourly", destination="duckdb")
+"""
+
+SHARED_SOURCE_DEFS = """\
+type: dagster_dlt.DltLoadCollectionComponent
+
+attributes:
+  loads:
+    - source: .loads.crm_source
+      pipeline: .loads.nightly
+    - source: .loads.crm_source
+      pipeline: .loads.hourly
+"""
+
+
+def test_one_source_object_in_two_component_loads_fails_in_one_process():
+    """troubleshooting.md, KeyError: 'name': "one source object shared by two component loads
+    when both run in one process (the in-process executor)"; the Duplicate asset key fix
+    gives each load its own source object for this reason."""
+    from pathlib import Path
+
+    from evals.cases import case_from_data
+    from evals.runner import run_case
+
+    in_process = {"execution": {"config": {"in_process": {}}}}
+    case = case_from_data(
+        {
+            "name": "shared-source",
+            "files": {"dup/loads.py": SHARED_SOURCE_LOADS, "dup/defs.yaml": SHARED_SOURCE_DEFS},
+            "steps": [{"launch": {"assets": "*", "config": in_process, "fails_with": "KeyError: 'name'"}}],
+        },
+        Path(__file__),
+    )
+    result = run_case(case)
+    assert result.passed, (result.stage, result.message, result.output[-2000:])
