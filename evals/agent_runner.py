@@ -82,7 +82,7 @@ def run_agent(case: Case, agent_cmd: str, with_skill: bool, timeout: float) -> A
         workdir = Path(scratch)
         project = create_project(workdir / "project", "agentproj")
         env = isolated_env(project, workdir / "case")
-        server = RestApiServer(case.server["resources"]).start() if case.server else None
+        server = RestApiServer.from_spec(case.server).start() if case.server else None
         try:
             if server is not None:
                 env["EVAL_API_BASE_URL"] = server.url

@@ -107,9 +107,7 @@ def _run_case(
                 prebuilt=prebuilt,
             )
             if case.server is not None:
-                run.server = stack.enter_context(
-                    RestApiServer(case.server["resources"], page_size=case.server.get("page_size", 2))
-                )
+                run.server = stack.enter_context(RestApiServer.from_spec(case.server))
             for stage_name, action in _plan(case, prebuilt is not None):
                 result.stage = stage_name
                 action_start = time.monotonic()
