@@ -8,7 +8,9 @@ Needs jinja2, pyyaml and jsonschema; a Dagster project with dagster-dg-cli has a
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,19 @@ import jsonschema
 import yaml
 
 SKILL_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _load_sibling(name: str):
+    """A module of this folder, however this one was loaded (as a script's sibling or by path)."""
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parent / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+source_config = _load_sibling("source_config")
 TEMPLATES_DIR = SKILL_ROOT / "assets" / "templates"
 APPROACHES = ("component", "pythonic", "asset")
 
@@ -64,11 +79,29 @@ def resolve_variables(given: dict[str, Any], templates_dir: Path = TEMPLATES_DIR
     resolved.setdefault("env_prefix", pipeline_name.upper())
     for optional in ("incremental_cursor", "schedule", "parallel"):
         resolved.setdefault(optional, None)
+    resolved["src"] = _prepared_source(resolved)
     return resolved
 
 
+def _prepared_source(variables: dict[str, Any]):
+    """The config-driven source to render (scripts/source_config.py), None for custom.
+
+    scaffold.py has already checked a --source-config file with dlt; a config the shorthand
+    variables build is known good, so neither is validated with dlt again here."""
+    kind = variables["source_kind"]
+    if kind == "custom":
+        return None
+    config = variables.get("source_config") or source_config.from_shorthand(variables)
+    try:
+        return source_config.prepare(
+            config, kind, variables["source_name"], Path("source_config"), validate_with_dlt=False
+        )
+    except source_config.SourceConfigError as exc:
+        raise TemplateError(str(exc)) from exc
+
+
 def _environment(templates_dir: Path) -> jinja2.Environment:
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir)),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -76,6 +109,8 @@ def _environment(templates_dir: Path) -> jinja2.Environment:
         keep_trailing_newline=True,
         autoescape=False,
     )
+    env.filters["py"] = lambda value, indent=0: source_config.literal(value, indent)
+    return env
 
 
 def render(approach: str, given: dict[str, Any], templates_dir: Path = TEMPLATES_DIR) -> list[RenderedFile]:
