@@ -63,7 +63,15 @@ class AddRecords:
     counts: dict[str, int]
 
 
-Step = Launch | AddRecords | Expect
+@dataclass(frozen=True)
+class ChangeData:
+    """Source data changed between launches: files written, SQL run on the SQLite file."""
+
+    files: dict[str, str] = field(default_factory=dict)
+    sql: str | None = None
+
+
+Step = Launch | AddRecords | ChangeData | Expect
 
 
 @dataclass(frozen=True)
@@ -116,6 +124,8 @@ def _step(data: dict[str, Any]) -> Step:
         return Launch(**body)
     if kind == "add_records":
         return AddRecords(counts=body)
+    if kind == "change_data":
+        return ChangeData(**body)
     return _expect(body)
 
 
@@ -136,6 +146,8 @@ def _shape_problem(data: dict[str, Any]) -> str | None:
         return "expect is required without steps"
     if data.get("server") is None and any("add_records" in s for s in data.get("steps", [])):
         return "add_records needs a server"
+    if data.get("sqlite") is None and any("sql" in s.get("change_data", {}) for s in data.get("steps", [])):
+        return "change_data sql needs a sqlite database"
     return None
 
 

@@ -19,10 +19,16 @@ from evals.project import clean_env
 from evals.rest_server import RestApiServer
 from evals.skill import templating
 
-STEP_STAGES = {stages.Launch: "materialize", stages.AddRecords: "materialize", stages.Expect: "assert"}
+STEP_STAGES = {
+    stages.Launch: "materialize",
+    stages.AddRecords: "materialize",
+    stages.ChangeData: "materialize",
+    stages.Expect: "assert",
+}
 STEP_FUNCTIONS = {
     stages.Launch: stages.launch,
     stages.AddRecords: stages.add_records,
+    stages.ChangeData: stages.change_data,
     stages.Expect: stages.expect,
 }
 

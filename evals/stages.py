@@ -26,7 +26,7 @@ except ModuleNotFoundError:  # Python 3.10: dagster depends on tomli
     import tomli as tomllib
 
 from evals import environments, fast
-from evals.cases import AddRecords, Case, Expect, Launch
+from evals.cases import AddRecords, Case, ChangeData, Expect, Launch
 from evals.commands import DEFAULT_MAX_FILE_BYTES, CommandResult, run_command
 from evals.project import Project, create_project, isolated_env
 from evals.rest_server import RestApiServer
@@ -98,13 +98,24 @@ def expand(text: str, run: CaseRun) -> str:
     return text
 
 
+def _expand_all(value, run: CaseRun):
+    """expand() every string in nested variables (a source_config's base_url, say)."""
+    if isinstance(value, str):
+        return expand(value, run)
+    if isinstance(value, dict):
+        return {k: _expand_all(v, run) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_expand_all(v, run) for v in value]
+    return value
+
+
 def _write_data(run: CaseRun) -> None:
     data_dir = run.workdir / "data"
     data_dir.mkdir(exist_ok=True)
     for relative, text in run.case.data_files.items():
         target = data_dir / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
+        target.write_text(expand(text, run), encoding="utf-8")
     if run.case.sqlite is not None:
         with sqlite3.connect(data_dir / run.case.sqlite["file"]) as connection:
             connection.executescript(run.case.sqlite["sql"])
@@ -129,7 +140,7 @@ def render(run: CaseRun) -> None:
         make_environment(run)
         return
     if case.template is not None:
-        variables = {k: expand(v, run) if isinstance(v, str) else v for k, v in case.vars.items()}
+        variables = _expand_all(case.vars, run)
         if run.server is not None:
             variables.setdefault("base_url", run.server.url)
         try:
@@ -248,6 +259,16 @@ def launch(run: CaseRun, step: Launch) -> None:
 def add_records(run: CaseRun, step: AddRecords) -> None:
     for resource, count in step.counts.items():
         run.server.add_records(resource, count)
+
+
+def change_data(run: CaseRun, step: ChangeData) -> None:
+    data_dir = run.workdir / "data"
+    for relative, text in step.files.items():
+        (data_dir / relative).parent.mkdir(parents=True, exist_ok=True)
+        (data_dir / relative).write_text(expand(text, run), encoding="utf-8")
+    if step.sql is not None:
+        with sqlite3.connect(data_dir / run.case.sqlite["file"]) as connection:
+            connection.executescript(step.sql)
 
 
 def expect(run: CaseRun, step: Expect) -> None:

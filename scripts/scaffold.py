@@ -41,6 +41,7 @@ require(Path(__file__), {"jinja2": "jinja2", "yaml": "pyyaml", "jsonschema": "js
 
 import classic_scaffold  # noqa: E402
 import project_kind  # noqa: E402
+import source_config  # noqa: E402
 import templating  # noqa: E402
 from dg_project import ProjectError  # noqa: E402
 
@@ -48,11 +49,7 @@ EXIT_INVALID, EXIT_NOT_PROJECT, EXIT_EXISTS, EXIT_NEEDS_NETWORK, EXIT_OTHER_SKIL
 EXIT_CANNOT_WIRE = 8
 CORE_SOURCES = ("custom", "rest_api", "sql_database", "filesystem")
 
-# Env vars the generated code reads, by choice. Values are never written anywhere.
-SOURCE_ENV = {
-    "sql_database": ["SOURCES__SQL_DATABASE__CREDENTIALS"],
-    "filesystem": ["SOURCES__FILESYSTEM__BUCKET_URL"],
-}
+# Env vars the generated code reads for a destination (a source's come from source_config.py).
 DESTINATION_ENV = {
     "duckdb": [],
     "motherduck": ["DESTINATION__MOTHERDUCK__CREDENTIALS"],
@@ -80,7 +77,6 @@ DESTINATION_ENV = {
     "clickhouse": ["DESTINATION__CLICKHOUSE__CREDENTIALS"],
     "filesystem": ["DESTINATION__FILESYSTEM__BUCKET_URL"],
 }
-EXTRA_PACKAGES = {"filesystem": ["pandas"]}  # dlt's read_csv needs pandas
 GITIGNORE_LINES = (".dlt/secrets.toml", "*.duckdb", "*.duckdb.wal", ".env")
 
 
@@ -130,6 +126,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--resources", help="comma-separated resource names (endpoints, tables, CSV prefixes)"
     )
+    parser.add_argument(
+        "--source-config",
+        type=Path,
+        metavar="PATH",
+        help="YAML or JSON: a dlt RESTAPIConfig, or the sql_database / filesystem format "
+        "(assets/templates/source-config/); replaces --source, --resources, --base-url, --incremental-cursor",
+    )
     parser.add_argument("--base-url", help="rest_api: the API's base URL")
     parser.add_argument("--destination", default="duckdb", help="dlt destination (default duckdb)")
     parser.add_argument("--duckdb-file", help="duckdb: file path relative to the project root")
@@ -153,6 +156,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def variables_from(args: argparse.Namespace) -> dict:
+    if args.source_config is not None:
+        return _config_variables(args)
     if args.source not in CORE_SOURCES:
         # Validate the names first, so a bad name is reported before the network problem.
         check = argparse.Namespace(**{**vars(args), "source": "custom", "base_url": None})
@@ -190,6 +195,27 @@ def variables_from(args: argparse.Namespace) -> dict:
     return given
 
 
+SHORTHAND_FLAGS = ("resources", "base_url", "incremental_cursor", "initial_value")
+
+
+def _config_variables(args: argparse.Namespace) -> dict:
+    """Variables from --source-config (checked with dlt's own validation for REST)."""
+    given = [f"--{name.replace('_', '-')}" for name in SHORTHAND_FLAGS if getattr(args, name) is not None]
+    if given:
+        raise ScaffoldError(
+            f"{', '.join(given)}: give these in the --source-config file, not as flags", EXIT_INVALID
+        )
+    shorthand = argparse.Namespace(**{**vars(args), "source_config": None, "source": "custom"})
+    variables = variables_from(shorthand)
+    try:
+        from_config, _ = source_config.from_file(
+            args.source_config, None if args.source == "custom" else args.source, args.pipeline_name
+        )
+    except source_config.SourceConfigError as exc:
+        raise ScaffoldError(str(exc), EXIT_INVALID) from exc
+    return {**variables, **from_config}
+
+
 def plan(args: argparse.Namespace) -> Plan:
     if args.compute == "external":
         raise ScaffoldError(
@@ -209,8 +235,9 @@ def plan(args: argparse.Namespace) -> Plan:
         rendered = templating.render(args.approach, given)
     except templating.TemplateError as exc:
         raise ScaffoldError(_one_line_per_problem(str(exc)), EXIT_INVALID) from exc
+    variables = templating.resolve_variables(given)
     if project.kind != project_kind.DG:
-        return _classic(args, project, rendered)
+        return _classic(args, project, rendered, variables)
     defs_dir = project.defs_dir
     result = Plan(defs_dir=defs_dir, gitignore=gitignore_update(args.project_dir), project=project.describe())
     for file in rendered:
@@ -224,17 +251,27 @@ def plan(args: argparse.Namespace) -> Plan:
                 )
             result.backups.append(target)
         result.writes.append((target, file.text))
-    variables = templating.resolve_variables(variables_from(args))
-    result.env_vars = SOURCE_ENV.get(args.source, []) + DESTINATION_ENV[args.destination]
-    if variables["incremental_cursor"]:
-        prefix = variables["env_prefix"]
-        result.env_vars += [f"{prefix}_INITIAL_VALUE (optional)", f"{prefix}_END_VALUE (optional, backfills)"]
-    result.packages = ["dagster-dlt", f"dlt[{args.destination}]", *EXTRA_PACKAGES.get(args.source, [])]
+    _needs(args, variables, result)
     result.next_steps = ["uv run dg check defs", "uv run dg launch --assets '*'"]
     return result
 
 
-def _classic(args: argparse.Namespace, project: project_kind.Project, rendered: list) -> Plan:
+def _needs(args: argparse.Namespace, variables: dict, result: Plan) -> None:
+    """The env vars (names only: values are never written) and packages the code needs."""
+    source = variables["src"]  # the config-driven source (scripts/source_config.py), or None
+    result.env_vars = (source.secrets if source else []) + DESTINATION_ENV[args.destination]
+    prefix = variables["env_prefix"]
+    if variables["incremental_cursor"] or (source and source.incremental and source.kind != "filesystem"):
+        result.env_vars.append(f"{prefix}_INITIAL_VALUE (optional)")
+    if (variables["incremental_cursor"] and not source) or (source and source.backfill):
+        result.env_vars.append(f"{prefix}_END_VALUE (optional, backfills)")
+    extra = source.packages if source else []
+    result.packages = ["dagster-dlt", f"dlt[{args.destination}]", *extra]
+
+
+def _classic(
+    args: argparse.Namespace, project: project_kind.Project, rendered: list, variables: dict
+) -> Plan:
     """Plan for a classic code location or bare module (scripts/classic_scaffold.py)."""
     try:
         found = classic_scaffold.plan(project, args.approach, rendered, args.force)
@@ -244,12 +281,7 @@ def _classic(args: argparse.Namespace, project: project_kind.Project, rendered: 
     result = Plan(defs_dir=found.package_dir, gitignore=gitignore_update(args.project_dir))
     result.project, result.writes, result.backups = project.describe(), found.writes, found.backups
     result.edits = [(found.wiring.path, found.wiring.diff())] if found.wiring else []
-    classic_variables = templating.resolve_variables(variables_from(args))
-    result.env_vars = SOURCE_ENV.get(args.source, []) + DESTINATION_ENV[args.destination]
-    if classic_variables["incremental_cursor"]:
-        prefix = classic_variables["env_prefix"]
-        result.env_vars += [f"{prefix}_INITIAL_VALUE (optional)", f"{prefix}_END_VALUE (optional, backfills)"]
-    result.packages = ["dagster-dlt", f"dlt[{args.destination}]", *EXTRA_PACKAGES.get(args.source, [])]
+    _needs(args, variables, result)
     result.next_steps = found.next_steps
     return result
 

@@ -418,3 +418,21 @@ def literal(value: Any, indent: int = 0) -> str:
     if value is None or isinstance(value, (bool, int, float)):
         return repr(value)
     raise SourceConfigError(f"cannot write {value!r} ({type(value).__name__}) into Python code")
+
+
+# ---------------------------------------------------------------- scaffold.py
+
+
+def resource_names(kind: str, config: dict[str, Any]) -> list[str]:
+    if kind == "sql_database":
+        return [table["name"] for table in config["tables"]]
+    return [r if isinstance(r, str) else r.get("name") for r in config["resources"]]
+
+
+def from_file(path: Path, given_kind: str | None, source_name: str) -> tuple[dict[str, Any], Prepared]:
+    """Template variables for a --source-config file, and the checked source they render."""
+    config = load(path)
+    kind = detect_kind(config, given_kind, path)
+    prepared = prepare(config, kind, source_name, path)
+    names = resource_names(kind, {k: v for k, v in config.items() if k != "dagster"})
+    return {"source_kind": kind, "source_config": config, "resources": names}, prepared
