@@ -305,8 +305,9 @@ def _prepare_rest(
     if partitions:
         if partitions["type"] != "static" and not prepared.incremental:
             raise SourceConfigError(
-                f"{path}: dagster.partitions: {partitions['type']} partitions bound an incremental window: "
-                "give a resource (or resource_defaults) an endpoint.incremental with start_param and end_param"
+                f"{path}: dagster.partitions: {partitions['type']} partitions bound an incremental "
+                "window: give a resource (or resource_defaults) an endpoint.incremental with "
+                "start_param and end_param"
             )
         if unsafe:
             raise SourceConfigError(
