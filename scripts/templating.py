@@ -126,6 +126,8 @@ def render(approach: str, given: dict[str, Any], templates_dir: Path = TEMPLATES
                 f"dataset_name {variables['dataset_name']!r} equals the DuckDB file's name: DuckDB fails "
                 "with 'Ambiguous reference to catalog or schema'; choose another dataset_name or duckdb_file"
             )
+    if variables["parallel"] and variables["src"] and variables["src"].partitions:
+        raise TemplateError("parallel and partitions: choose one (a partitioned load runs all its resources)")
     if approach == "asset" and variables["parallel"]:
         raise TemplateError(
             "parallel needs dlt assets (component or pythonic): one asset runs every resource"
