@@ -32,7 +32,10 @@ def _load_sibling(name: str):
     return sys.modules[name]
 
 
-source_config = _load_sibling("source_config")
+try:
+    import source_config  # scaffold.py puts this folder on the import path
+except ModuleNotFoundError:  # loaded by path (evals/skill.py)
+    source_config = _load_sibling("source_config")
 TEMPLATES_DIR = SKILL_ROOT / "assets" / "templates"
 APPROACHES = ("component", "pythonic", "asset")
 
