@@ -3,9 +3,10 @@ the full eval run, in one run of this script.
 
     uv run python benchmarks/changed_only.py [--reference references/NAME.md ...] [--jobs N]
 
-It runs the whole suite (fast mode) in this checkout; then, for each reference that has
-doc cases (or each --reference), makes a clone of HEAD, appends a sentence to the first
-prose paragraph of that reference and runs `--changed-since HEAD` there. Each pass is a
+It runs the whole suite (fast mode) in a clone of HEAD; then, for each reference that has
+doc cases (or each --reference), makes another clone, appends a sentence to the first
+prose paragraph of that reference and runs `--changed-since HEAD` there. (Clones, so that
+edits in this checkout during the run neither trip the evals' stray-write guard nor count.) Each pass is a
 fresh `python -m evals.cli` process, so its wall time includes everything a pull request
 waits for (interpreter start, warm-up, the schema checks of the changed file). It prints
 each reference's changed-only time / full time, then `changed-only ratio R` (the median
@@ -52,6 +53,11 @@ def references_with_cases() -> Counter:
     )
 
 
+def clone_of_head(target: Path) -> Path:
+    subprocess.run(["git", "clone", "--quiet", "--shared", str(ROOT), str(target)], check=True)
+    return target
+
+
 def edit_paragraph(path: Path) -> None:
     """Append a sentence to the first prose paragraph (not a heading, list, marker or code)."""
     text = path.read_text(encoding="utf-8")
@@ -80,10 +86,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="dlt-dagster-bench-changed-") as scratch:
         scratch_dir = Path(scratch)
         full_report = args.full_report or scratch_dir / "full.json"
-        full_s, full, _ = run_pass("full suite", ROOT, jobs, full_report)
+        full_s, full, _ = run_pass("full suite", clone_of_head(scratch_dir / "full"), jobs, full_report)
         for number, reference in enumerate(references):
-            clone = scratch_dir / f"clone{number}"
-            subprocess.run(["git", "clone", "--quiet", "--shared", str(ROOT), str(clone)], check=True)
+            clone = clone_of_head(scratch_dir / f"clone{number}")
             edit_paragraph(clone / reference)
             seconds, report, _ = run_pass(
                 f"changed-only: a paragraph of {reference}",
