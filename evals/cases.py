@@ -93,13 +93,19 @@ class Case:
     timeout: float = 300
     description: str = ""
     without_packages: tuple[str, ...] = ()  # run in an environment lacking these (evals/environments.py)
+    with_packages: tuple[str, ...] = ()  # ... or holding these too, pinned `name==version`
 
     @property
     def expected_cost(self) -> int:
         """A rough guess of how long the case runs, used only to start long cases first:
-        its launches, plus the fresh environment a without_packages case builds and runs."""
+        its launches, plus the fresh environment a without_packages/with_packages case builds and runs."""
         launches = sum(isinstance(step, Launch) for step in self.steps)
-        return launches + (10 if self.without_packages else 0)
+        return launches + (10 if self.own_environment else 0)
+
+    @property
+    def own_environment(self) -> bool:
+        """True when the case runs in a venv of its own (evals/environments.py)."""
+        return bool(self.without_packages or self.with_packages)
 
     @property
     def expectations(self) -> tuple[Expect, ...]:
@@ -191,6 +197,7 @@ def case_from_data(data: Any, path: Path) -> Case:
         timeout=data.get("timeout", 300),
         description=data.get("description", ""),
         without_packages=tuple(data.get("without_packages", [])),
+        with_packages=tuple(data.get("with_packages", [])),
     )
 
 

@@ -1,4 +1,4 @@
-"""A real Python environment like the harness's own, minus named packages.
+"""A real Python environment like the harness's own, minus or plus named packages.
 
 Some errors only exist where a package is missing ("No module named 'pandas'", "No module
 named 'dagster_dlt'"). A case that names `without_packages` gets a fresh venv holding every
@@ -7,8 +7,15 @@ distribution of the interpreter running the harness, at the same versions, excep
 its dg commands run with that venv's real `dg`. Fast mode cannot do this: its warm process
 has every package imported already.
 
+A case that names `with_packages` (pinned requirements such as `dagster-k8s==0.29.27`) gets
+the same venv plus those, installed with their dependencies under the harness's versions as
+constraints, so dagster, dlt and the rest stay exactly what the harness runs. That is how a
+block is checked against a package the harness itself does not ship (dagster-k8s's real
+executor config schema, say).
+
 uv runs with the harness's own environment (not the case's isolated HOME), so it installs
-from the user's uv cache, where `uv sync` or `uv run --with` put these exact versions.
+from the user's uv cache, where `uv sync` or `uv run --with` put these exact versions; the
+extra packages come from PyPI once and from that cache afterwards.
 """
 
 from __future__ import annotations
@@ -62,31 +69,56 @@ def requirements_without(packages: list[str], installed: dict[str, str]) -> list
     return [f"{name}=={version}" for name, version in sorted(installed.items()) if name not in removed]
 
 
+PINNED = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>[A-Za-z0-9.+!-]+)$")
+
+
+def extra_requirements(requirements: list[str], installed: dict[str, str]) -> dict[str, str]:
+    """name -> version of each `name==version` to add; refuses what is unpinned or already there."""
+    extra: dict[str, str] = {}
+    for requirement in requirements:
+        match = PINNED.match(requirement)
+        if match is None:
+            raise EnvironmentBuildError(f"{requirement!r} is not pinned as name==version")
+        name = canonicalize_name(match["name"])
+        if name in installed:
+            raise EnvironmentBuildError(
+                f"cannot add {requirement}: the harness environment has {name}=={installed[name]} already"
+            )
+        extra[name] = match["version"]
+    return extra
+
+
 def build_without(packages: list[str], target: Path, timeout: float = 600) -> Path:
     """Make a venv at `target` with the harness's packages minus `packages`; return its bin dir."""
+    return build(target, without=packages, timeout=timeout)
+
+
+def build(target: Path, without: list[str] = (), with_: list[str] = (), timeout: float = 600) -> Path:
+    """A venv at `target`: the harness's packages minus `without`, plus `with_`; returns its bin dir."""
     uv = shutil.which("uv")
     if uv is None:
-        raise EnvironmentBuildError("uv is not on PATH: it makes the environment without the package")
-    requirements = requirements_without(packages, installed_requirements())
+        raise EnvironmentBuildError("uv is not on PATH: it makes the case's own environment")
+    installed = installed_requirements()
+    requirements = requirements_without(list(without), installed)
+    extra = extra_requirements(list(with_), installed)
     target.parent.mkdir(parents=True, exist_ok=True)
     requirements_file = target.parent / f"{target.name}-requirements.txt"
     requirements_file.write_text("\n".join(requirements) + "\n", encoding="utf-8")
+    python = str(target / "bin" / "python")
     _uv([uv, "venv", "--quiet", "--python", sys.executable, str(target)], timeout)
     _uv(
-        [
-            uv,
-            "pip",
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--python",
-            str(target / "bin" / "python"),
-            "-r",
-            str(requirements_file),
-        ],
+        [uv, "pip", "install", "--quiet", "--no-deps", "--python", python, "-r", str(requirements_file)],
         timeout,
     )
-    _assert_absent(target / "bin" / "python", packages)
+    if extra:
+        # The harness's versions constrain the new packages' dependencies, so nothing it runs moves.
+        _uv(
+            [uv, "pip", "install", "--quiet", "--python", python, "-c", str(requirements_file)]
+            + [f"{name}=={version}" for name, version in extra.items()],
+            timeout,
+        )
+    _assert_absent(Path(python), list(without))
+    _assert_present(Path(python), extra)
     return target / "bin"
 
 
@@ -94,6 +126,20 @@ def _uv(args: list[str], timeout: float) -> None:
     done = subprocess.run(args, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=timeout)
     if done.returncode != 0:
         raise EnvironmentBuildError(f"`{' '.join(args[1:3])}` failed:\n{done.stdout}{done.stderr}")
+
+
+def _assert_present(python: Path, extra: dict[str, str]) -> None:
+    if not extra:
+        return
+    probe = (
+        "import sys\nfrom importlib import metadata\nfor n in sys.argv[1:]:\n    print(metadata.version(n))\n"
+    )
+    done = subprocess.run([str(python), "-c", probe, *extra], capture_output=True, text=True, timeout=60)
+    if done.returncode != 0 or done.stdout.split() != list(extra.values()):
+        last_line = (done.stderr.strip().splitlines() or [f"found {done.stdout.split()}"])[-1]
+        raise EnvironmentBuildError(
+            f"the environment lacks {', '.join(f'{n}=={v}' for n, v in extra.items())}: {last_line}"
+        )
 
 
 def _assert_absent(python: Path, packages: list[str]) -> None:

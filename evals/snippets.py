@@ -1,4 +1,5 @@
-"""Every fenced code block in SKILL.md and references/*.md: executed, schema-checked or skipped.
+"""Every fenced code block in SKILL.md and references/*.md: executed, schema-checked, run by a
+named test, or skipped.
 
 A block is marked by an HTML comment right before it, holding YAML:
 
@@ -6,8 +7,10 @@ A block is marked by an HTML comment right before it, holding YAML:
     <!-- eval: {group: basic, commands: true} -->                 `uv run dg ...` lines to run
                                     (a trailing `# fails: TEXT` expects the command to fail with TEXT)
     <!-- eval: {group: basic, commands: true, expect: {...}} -->   ...then check the tables
+    <!-- eval: {group: basic, commands: true, add_records: {...}} -->  add API records first
     <!-- eval: {group: basic, case: {expect: {tables: [...]}}} -->  case options for the group
     <!-- eval: {schema: component} -->       validated (component | dagster_cloud | github_workflow)
+    <!-- eval: {test: tests/test_x.py::test_y} -->  run, as written, by that test
     <!-- eval: {skip: "why it cannot run here"} -->
     <!-- eval: {group: dup-fixed, fixes: dup, file: dup/loads.py} -->   the same project as
                                     group `dup` (its files, data and env) after a fix: these blocks
@@ -22,11 +25,13 @@ A block is marked by an HTML comment right before it, holding YAML:
 Blocks of one group (in one Markdown file) become one eval case: `file` blocks are written
 into a fresh project's defs folder, `commands` blocks become launch steps (`uv run dg
 check defs` is the check stage, which always runs), and `case` adds options (env, server,
-sqlite, data_files, check, expect, timeout, without_packages; `expect` runs after the last
-launch). `export NAME=VALUE` lines need NAME in the group's `case: {env: ...}` (the value
-this machine needs). A `uv add PKG` line in a commands block says the case runs with PKG installed
-(it must be installed in the harness's environment). A block with no
-marker is an error: nothing is skipped silently. Failures name `file:line`.
+sqlite, data_files, check, expect, timeout, without_packages, with_packages; `expect` runs
+after the last launch). `export NAME=VALUE` lines need NAME in the group's `case: {env:
+...}` (the value this machine needs). A `uv add PKG` line in a commands block says the case
+runs with PKG installed (it must be installed in the harness's environment). A `test`
+block is one a test reads from the Markdown and runs as written (commands outside a dg
+project, such as `dg plus deploy configure`); the named test function must exist. A block
+with no marker is an error: nothing is skipped silently. Failures name `file:line`.
 """
 
 from __future__ import annotations
@@ -61,6 +66,7 @@ CASE_OPTIONS = {
     "timeout",
     "description",
     "without_packages",
+    "with_packages",
 }
 
 
@@ -83,6 +89,7 @@ class Coverage:
     executed: list[Block] = field(default_factory=list)  # in a case that ran
     schema_checked: list[Block] = field(default_factory=list)
     skipped: list[tuple[Block, str]] = field(default_factory=list)
+    tested: list[tuple[Block, str]] = field(default_factory=list)  # (block, the test that runs it)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (file:line, why)
 
 
@@ -142,6 +149,12 @@ def plan(docs: list[Path] | None = None) -> Plan:
                     result.coverage.failed.append((block.where, "skip needs a reason"))
                 else:
                     result.coverage.skipped.append((block, reason))
+            elif "test" in marker:
+                problem = _missing_test(str(marker["test"]))
+                if problem:
+                    result.coverage.failed.append((block.where, problem))
+                else:
+                    result.coverage.tested.append((block, str(marker["test"])))
             elif "schema" in marker:
                 if marker["schema"] not in SCHEMAS:
                     result.coverage.failed.append((block.where, f"unknown schema {marker['schema']!r}"))
@@ -150,7 +163,9 @@ def plan(docs: list[Path] | None = None) -> Plan:
             elif "group" in marker:
                 groups.setdefault(str(marker["group"]), []).append(block)
             else:
-                result.coverage.failed.append((block.where, f"marker needs group, schema or skip: {marker}"))
+                result.coverage.failed.append(
+                    (block.where, f"marker needs group, schema, test or skip: {marker}")
+                )
         for name, blocks in sorted(groups.items(), key=lambda item: _fixes(item[1]) is not None):
             try:
                 base = _fixes(blocks)
@@ -163,6 +178,27 @@ def plan(docs: list[Path] | None = None) -> Plan:
             result.cases.append(case)
             result.blocks_by_case[case.name] = blocks
     return result
+
+
+def _missing_test(test: str) -> str | None:
+    """None when `path::name` names a test function of this checkout, else why not."""
+    path, _, name = test.partition("::")
+    source = SKILL_ROOT / path
+    if not name or not path.startswith("tests/") or not source.is_file():
+        return f"test {test!r} is not tests/FILE.py::test_name of this checkout"
+    if f"def {name}(" not in source.read_text(encoding="utf-8"):
+        return f"test {test!r}: {path} has no function {name}"
+    return None
+
+
+def blocks_run_by(test: str, docs: list[Path] | None = None) -> list[Block]:
+    """The blocks whose marker names `test` (`tests/FILE.py::test_name`), for that test to run."""
+    return [
+        block
+        for doc in (docs if docs is not None else documents())
+        for block in extract(doc)
+        if block.marker and block.marker.get("test") == test
+    ]
 
 
 def _fixes(blocks: list[Block]) -> str | None:
@@ -191,6 +227,8 @@ def group_case(doc: Path, name: str, blocks: list[Block], broken: list[Block] | 
         if "file" in marker:
             files[str(marker["file"])] = block.text
         if marker.get("commands"):
+            if "add_records" in marker:
+                commanded.append({"add_records": marker["add_records"]})
             launches = commands_to_launches(block, exported)
             if marker.get("keep_executor"):
                 launches = [{**launch, "config": {}} for launch in launches]  # see evals/fast.py
@@ -347,8 +385,9 @@ def coverage_report(coverage: Coverage) -> str:
     executed, checked, skipped = len(coverage.executed), len(coverage.schema_checked), len(coverage.skipped)
     lines = [
         f"doc blocks: {coverage.found} found, {executed} executed, {checked} schema-checked, "
-        f"{skipped} skipped, {len(coverage.failed)} failed"
+        f"{skipped} skipped, {len(coverage.failed)} failed, {len(coverage.tested)} run by tests"
     ]
+    lines += [f"  run by {test}: {block.where}" for block, test in coverage.tested]
     lines += [f"  skipped {block.where}: {reason}" for block, reason in coverage.skipped]
     lines += [f"  FAILED {where}: {why}" for where, why in coverage.failed]
     return "\n".join(lines)

@@ -59,7 +59,7 @@ class CaseRun:
     faithful: bool = False  # True: the real dg executable per command; False: fast mode
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     prebuilt: Path | None = None  # grade this existing project instead of building one
-    venv_bin: Path | None = None  # the case's own environment (without_packages), if it has one
+    venv_bin: Path | None = None  # the case's own environment (without/with_packages), if it has one
 
     def remaining(self) -> float:
         left = self.deadline - time.monotonic()
@@ -162,15 +162,21 @@ def render(run: CaseRun) -> None:
 
 
 def make_environment(run: CaseRun) -> None:
-    """Give a case that names `without_packages` its own environment (evals/environments.py)."""
-    if not run.case.without_packages:
+    """Give a case that names `without_packages` or `with_packages` its own environment
+    (evals/environments.py)."""
+    case = run.case
+    if not case.own_environment:
         return
     try:
-        run.venv_bin = environments.build_without(
-            list(run.case.without_packages), run.workdir / "venv", timeout=run.remaining()
+        run.venv_bin = environments.build(
+            run.workdir / "venv",
+            without=list(case.without_packages),
+            with_=list(case.with_packages),
+            timeout=run.remaining(),
         )
     except (environments.EnvironmentBuildError, subprocess.TimeoutExpired) as exc:
-        raise StageFailure(f"{run.case.path}: without_packages: {exc}") from exc
+        field = "without_packages" if case.without_packages else "with_packages"
+        raise StageFailure(f"{case.path}: {field}: {exc}") from exc
     run.env["PATH"] = f"{run.venv_bin}{os.pathsep}{run.env.get('PATH', '')}"
     run.env["VIRTUAL_ENV"] = str(run.venv_bin.parent)
 

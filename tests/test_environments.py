@@ -36,3 +36,26 @@ def test_the_built_environment_lacks_the_package_and_keeps_the_rest(tmp_path):
     assert done.stdout.split() == [metadata.version("dagster"), metadata.version("dlt")]
     assert "No module named 'pandas'" in done.stderr
     assert (bin_dir / "dg").is_file()
+
+
+def test_extra_requirements_must_be_pinned_and_new():
+    installed = {"dagster": "1.13.27", "dlt": "1.31.0"}
+    assert environments.extra_requirements(["Dagster_K8s==0.29.27"], installed) == {"dagster-k8s": "0.29.27"}
+    with pytest.raises(EnvironmentBuildError, match="'dagster-k8s' is not pinned as name==version"):
+        environments.extra_requirements(["dagster-k8s"], installed)
+    with pytest.raises(EnvironmentBuildError, match="has dagster==1.13.27 already"):
+        environments.extra_requirements(["dagster==1.13.0"], installed)
+
+
+@pytest.mark.slow
+def test_the_built_environment_adds_the_package_and_moves_nothing_else(tmp_path):
+    """dagster-k8s comes with its own dependencies (kubernetes), while dagster stays the harness's."""
+    bin_dir = environments.build(tmp_path / "venv", with_=["dagster-k8s==0.29.27"])
+    probe = (
+        "from importlib import metadata\n"
+        "import dagster_k8s, kubernetes\n"
+        "print(metadata.version('dagster'), metadata.version('dagster-k8s'), metadata.version('dlt'))"
+    )
+    done = subprocess.run([str(bin_dir / "python"), "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [metadata.version("dagster"), "0.29.27", metadata.version("dlt")]

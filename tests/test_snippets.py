@@ -20,6 +20,7 @@ def test_every_shipped_block_is_accounted_for():
         sum(len(b) for b in plan.blocks_by_case.values())
         + len(plan.schema_blocks)
         + len(plan.coverage.skipped)
+        + len(plan.coverage.tested)
     )
     assert planned == plan.coverage.found > 0
     assert all(reason for _, reason in plan.coverage.skipped)
@@ -54,6 +55,38 @@ def test_an_unmarked_block_and_a_reasonless_skip_fail_at_their_line(tmp_path):
     assert [where.rsplit(":", 1)[1] for where, _ in plan.coverage.failed] == ["3", "8"]
     assert "without an eval marker" in plan.coverage.failed[0][1]
     assert "skip needs a reason" in plan.coverage.failed[1][1]
+
+
+def test_a_test_marker_must_name_an_existing_test_function(tmp_path):
+    doc = tmp_path / "doc.md"
+    real = "tests/test_snippets.py::test_a_test_marker_must_name_an_existing_test_function"
+    doc.write_text(
+        f"<!-- eval: {{test: {real}}} -->\n```bash\nls\n```\n\n"
+        "<!-- eval: {test: tests/test_snippets.py::test_gone} -->\n```bash\nls\n```\n\n"
+        "<!-- eval: {test: tests/nowhere.py::test_x} -->\n```bash\nls\n```\n"
+    )
+    plan = snippets.plan([doc])
+    assert [(block.line, test) for block, test in plan.coverage.tested] == [(2, real)]
+    assert [(where.rsplit(":", 1)[1], why) for where, why in plan.coverage.failed] == [
+        ("7", "test 'tests/test_snippets.py::test_gone': tests/test_snippets.py has no function test_gone"),
+        ("12", "test 'tests/nowhere.py::test_x' is not tests/FILE.py::test_name of this checkout"),
+    ]
+    assert [b.line for b in snippets.blocks_run_by(real, [doc])] == [2]
+    assert f"1 run by tests\n  run by {real}: {doc}:2" in snippets.coverage_report(plan.coverage)
+
+
+def test_add_records_on_a_commands_block_comes_before_its_launches(tmp_path):
+    doc = tmp_path / "doc.md"
+    doc.write_text(
+        "<!-- eval: {group: g, file: a.py, case: {server: {resources: {events: 1}}}} -->\n"
+        "```python\nx = 1\n```\n\n"
+        "<!-- eval: {group: g, commands: true} -->\n```bash\nuv run dg launch --assets '*'\n```\n\n"
+        "<!-- eval: {group: g, commands: true, add_records: {events: 2}} -->\n"
+        "```bash\nuv run dg launch --assets '*'\n```\n"
+    )
+    (case,) = snippets.plan([doc]).cases
+    assert [type(step).__name__ for step in case.steps] == ["Launch", "AddRecords", "Launch"]
+    assert case.steps[1].counts == {"events": 2}
 
 
 def test_a_broken_schema_block_fails_at_its_line(tmp_path):
