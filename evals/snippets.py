@@ -9,7 +9,8 @@ A block is marked by an HTML comment right before it, holding YAML:
     <!-- eval: {group: basic, commands: true, expect: {...}} -->   ...then check the tables
     <!-- eval: {group: basic, commands: true, add_records: {...}} -->  add API records first
     <!-- eval: {group: basic, case: {expect: {tables: [...]}}} -->  case options for the group
-    <!-- eval: {schema: component} -->       validated (component | dagster_cloud | github_workflow)
+    <!-- eval: {schema: component} -->       validated (component | dagster_cloud | github_workflow
+                                              | dagster_instance | dagster_plus_settings)
     <!-- eval: {test: tests/test_x.py::test_y} -->  run, as written, by that test
     <!-- eval: {skip: "why it cannot run here"} -->
     <!-- eval: {group: dup-fixed, fixes: dup, file: dup/loads.py} -->   the same project as
@@ -55,7 +56,7 @@ from evals.cases import Case, CaseError, case_from_data
 from evals.skill import SKILL_ROOT
 
 MARKER = re.compile(r"^<!--\s*eval:\s*(?P<body>.*?)\s*-->\s*$", re.DOTALL)
-SCHEMAS = ("component", "dagster_cloud", "github_workflow")
+SCHEMAS = ("component", "dagster_cloud", "github_workflow", "dagster_instance", "dagster_plus_settings")
 CASE_OPTIONS = {
     "env",
     "server",
@@ -216,6 +217,7 @@ NOT_INHERITED = {"check", "expect", "without_packages", "description"}
 def group_case(doc: Path, name: str, blocks: list[Block], broken: list[Block] | None = None) -> Case:
     files: dict[str, str] = {}
     commanded: list[dict[str, Any]] = []
+    check_only = False  # the group's commands are `dg check defs` alone: nothing to launch
     options: dict[str, Any] = {}
     exported: list[str] = []
     for block in broken or []:
@@ -232,6 +234,7 @@ def group_case(doc: Path, name: str, blocks: list[Block], broken: list[Block] | 
             launches = commands_to_launches(block, exported)
             if marker.get("keep_executor"):
                 launches = [{**launch, "config": {}} for launch in launches]  # see evals/fast.py
+            check_only = check_only or (not launches and "uv run dg check defs" in block.text)
             commanded += [{"launch": launch} for launch in launches]
             if "expect" in marker:
                 commanded.append({"expect": marker["expect"]})
@@ -248,8 +251,8 @@ def group_case(doc: Path, name: str, blocks: list[Block], broken: list[Block] | 
     steps: list[dict[str, Any]] = commanded or [{"launch": {}}]
     if expect:
         steps.append({"expect": expect})
-    if options.get("check", {}).get("fails_with"):
-        steps = []  # the group shows an error at load time: nothing to launch
+    if options.get("check", {}).get("fails_with") or (check_only and not commanded):
+        steps = []  # the group shows an error at load time, or only `dg check defs`: nothing to launch
     data = {"name": f"doc-{doc.stem}-{name}", "files": files, "steps": steps, **options}
     if not steps:
         data["steps"] = [{"expect": {"tables": []}}]
@@ -316,6 +319,10 @@ def schema_problems(block: Block, component_schema: dict | None) -> str | None:
         document = yaml.safe_load(block.text)
     except yaml.YAMLError as exc:
         return f"not YAML: {exc}"
+    if kind in ("dagster_instance", "dagster_plus_settings"):
+        from evals.instance_config import instance_problems, plus_settings_problems
+
+        return (instance_problems if kind == "dagster_instance" else plus_settings_problems)(document)
     if kind == "component":
         schema = component_schema
     elif kind == "dagster_cloud":
