@@ -9,8 +9,8 @@ A block is marked by an HTML comment right before it, holding YAML:
     <!-- eval: {group: basic, commands: true, expect: {...}} -->   ...then check the tables
     <!-- eval: {group: basic, commands: true, add_records: {...}} -->  add API records first
     <!-- eval: {group: basic, case: {expect: {tables: [...]}}} -->  case options for the group
-    <!-- eval: {schema: component} -->       validated (component | dagster_cloud | github_workflow
-                                              | dagster_instance | dagster_plus_settings)
+    <!-- eval: {schema: component} -->       validated (component | dagster_instance
+                                              | dagster_plus_settings)
     <!-- eval: {test: tests/test_x.py::test_y} -->  run, as written, by that test
     <!-- eval: {skip: "why it cannot run here"} -->
     <!-- eval: {group: dup-fixed, fixes: dup, file: dup/loads.py} -->   the same project as
@@ -56,7 +56,7 @@ from evals.cases import Case, CaseError, case_from_data
 from evals.skill import SKILL_ROOT
 
 MARKER = re.compile(r"^<!--\s*eval:\s*(?P<body>.*?)\s*-->\s*$", re.DOTALL)
-SCHEMAS = ("component", "dagster_cloud", "github_workflow", "dagster_instance", "dagster_plus_settings")
+SCHEMAS = ("component", "dagster_instance", "dagster_plus_settings")
 CASE_OPTIONS = {
     "env",
     "server",
@@ -323,34 +323,12 @@ def schema_problems(block: Block, component_schema: dict | None) -> str | None:
         from evals.instance_config import instance_problems, plus_settings_problems
 
         return (instance_problems if kind == "dagster_instance" else plus_settings_problems)(document)
-    if kind == "component":
-        schema = component_schema
-    elif kind == "dagster_cloud":
-        from dagster_cloud_cli.config.models import DagsterCloudYaml
-
-        schema = DagsterCloudYaml.model_json_schema()
-    else:
-        return _github_workflow_problems(block.text)
-    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(document), key=lambda e: list(e.path))
+    errors = sorted(
+        jsonschema.Draft202012Validator(component_schema).iter_errors(document), key=lambda e: list(e.path)
+    )
     if errors:
         return "; ".join(f"{'/'.join(map(str, e.path)) or '(root)'}: {e.message[:300]}" for e in errors[:3])
     return None
-
-
-def _github_workflow_problems(text: str) -> str | None:
-    check = Path(sys.executable).parent / "check-jsonschema"
-    with tempfile.NamedTemporaryFile("w", suffix=".yml", delete=False) as handle:
-        handle.write(text)
-    try:
-        done = subprocess.run(
-            [str(check), "--builtin-schema", "vendor.github-workflows", handle.name],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-    finally:
-        Path(handle.name).unlink()
-    return None if done.returncode == 0 else (done.stdout + done.stderr).strip()[-600:]
 
 
 def component_schema(env: dict[str, str]) -> dict:

@@ -161,7 +161,7 @@ def test_dg_plus_create_env_exists(tmp_path):
 
 
 def test_dg_plus_deploy_reads_token_organization_and_deployment_from_the_environment(monkeypatch):
-    """cloud-deployment.md, Deploy from GitHub Actions: "`dg plus deploy` ... reads
+    """cloud-deployment.md, The API token secret: "`dg plus deploy` reads
     `DAGSTER_CLOUD_API_TOKEN`, `DAGSTER_CLOUD_ORGANIZATION` and `DAGSTER_CLOUD_DEPLOYMENT`
     from the environment" (the functions `dg plus deploy` calls, dagster_dg_cli/cli/plus/
     deploy/commands.py; deploying itself needs a Dagster+ organization)."""

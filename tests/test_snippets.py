@@ -39,7 +39,8 @@ def test_shipped_schema_blocks_validate():
     plan = snippets.plan()
     snippets.check_schemas(plan, clean_env())
     assert plan.coverage.failed == []
-    assert {b.marker["schema"] for b in plan.coverage.schema_checked} >= {"dagster_cloud", "github_workflow"}
+    kinds = {b.marker["schema"] for b in plan.coverage.schema_checked}
+    assert kinds >= {"dagster_instance", "dagster_plus_settings"}
 
 
 def copy_doc(tmp_path: Path, name: str) -> Path:
@@ -90,14 +91,15 @@ def test_add_records_on_a_commands_block_comes_before_its_launches(tmp_path):
 
 
 def test_a_broken_schema_block_fails_at_its_line(tmp_path):
-    doc = copy_doc(tmp_path, "cloud-deployment.md")
-    doc.write_text(doc.read_text().replace("location_name: my_project", "location_nam: my_project"))
+    doc = copy_doc(tmp_path, "scale-out.md")
+    doc.write_text(doc.read_text().replace("max_concurrent_runs: 4", "max_concurent_runs: 4"))
     plan = snippets.plan([doc])
     snippets.check_schemas(plan, clean_env())
-    line = (
-        next(i for i, text in enumerate(doc.read_text().splitlines(), 1) if text.startswith("locations:")) - 1
-    )
+    lines = doc.read_text().splitlines()
+    line = next(i for i, text in enumerate(lines, 1) if "max_concurent_runs: 4" in text) - 3  # its fence
+    assert lines[line - 1] == "```yaml"
     assert [where for where, _ in plan.coverage.failed] == [f"{doc}:{line}"]
+    assert 'unexpected config entry "max_concurent_runs"' in plan.coverage.failed[0][1]
 
 
 @pytest.mark.slow
