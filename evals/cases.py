@@ -3,8 +3,10 @@
 A case makes a project from a template (`template` + `vars`), from literal files (`files`,
 used for documented snippets) or by running scripts/scaffold.py in it (`scaffold`, the
 arguments; `scaffold_fails_with` for a refusal, which ends the case), checks it, then runs its steps: `launch`
-(dg launch), `add_records` (to the loopback API) and `expect` (tables, asset keys,
-requests). Without `steps`, a case runs `launch` (default: all assets) then `expect`.
+(dg launch), `add_records` (to the loopback API), `change_data` (files, and SQL on the
+case's SQLite database or, without one, its PostgreSQL database) and `expect` (tables in
+DuckDB or PostgreSQL, asset keys, requests). Without `steps`, a case runs `launch`
+(default: all assets) then `expect`.
 """
 
 from __future__ import annotations
@@ -25,9 +27,12 @@ class CaseError(Exception):
     """A case file is malformed; the message names the file."""
 
 
+POSTGRES = "postgres"  # a table expectation's `database` naming the case's PostgreSQL database
+
+
 @dataclass(frozen=True)
 class TableExpectation:
-    database: str
+    database: str  # a DuckDB file relative to the project root, or POSTGRES
     table: str
     rows: int
     where: str | None = None  # SQL condition: count only matching rows
@@ -88,6 +93,7 @@ class Case:
     data_files: dict[str, str] = field(default_factory=dict)
     sqlite: dict[str, str] | None = None
     server: dict[str, Any] | None = None
+    postgres: dict[str, Any] | None = None  # a PostgreSQL database for the case (evals/services)
     env: dict[str, str] = field(default_factory=dict)
     check_fails_with: str | None = None
     timeout: float = 300
@@ -152,9 +158,17 @@ def _shape_problem(data: dict[str, Any]) -> str | None:
         return "expect is required without steps"
     if data.get("server") is None and any("add_records" in s for s in data.get("steps", [])):
         return "add_records needs a server"
-    if data.get("sqlite") is None and any("sql" in s.get("change_data", {}) for s in data.get("steps", [])):
-        return "change_data sql needs a sqlite database"
+    if any("sql" in s.get("change_data", {}) for s in data.get("steps", [])):
+        if data.get("sqlite") is None and data.get("postgres") is None:
+            return "change_data sql needs a sqlite or postgres database"
+    if data.get("postgres") is None and any(t.get("database") == POSTGRES for t in _table_expectations(data)):
+        return "postgres tables need postgres"
     return None
+
+
+def _table_expectations(data: dict[str, Any]) -> list[dict[str, Any]]:
+    expects = [data.get("expect") or {}] + [s["expect"] for s in data.get("steps", []) if "expect" in s]
+    return [table for expect in expects for table in expect.get("tables", [])]
 
 
 def _scaffold_runs(value: Any) -> tuple[tuple[str, ...], ...] | None:
@@ -192,6 +206,7 @@ def case_from_data(data: Any, path: Path) -> Case:
         data_files=data.get("data_files", {}),
         sqlite=data.get("sqlite"),
         server=data.get("server"),
+        postgres=data.get("postgres"),
         env=data.get("env", {}),
         check_fails_with=data.get("check", {}).get("fails_with"),
         timeout=data.get("timeout", 300),

@@ -17,6 +17,7 @@ from evals.cases import Case, Launch
 from evals.commands import DEFAULT_MAX_FILE_BYTES, Cancelled, cancelled, kill_all
 from evals.project import clean_env
 from evals.rest_server import RestApiServer
+from evals.services import postgres
 from evals.skill import templating
 
 STEP_STAGES = {
@@ -72,14 +73,23 @@ def run_case(
     faithful: bool = False,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     prebuilt: Path | None = None,
+    postgres_server: postgres.SharedServer | None = None,
 ) -> CaseResult:
     """Run one case in its own temp folder; fast mode unless `faithful` (real dg per command).
 
-    With `prebuilt`, the case grades a copy of that project instead of building one.
+    With `prebuilt`, the case grades a copy of that project instead of building one. A case
+    that asks for PostgreSQL gets a database on `postgres_server` (without one, on a server
+    of its own, stopped when it ends).
     """
     roots = guard.watched_roots()
     before = guard.snapshot(roots)
-    result = _run_case(case, templates_dir, keep, faithful, max_file_bytes, prebuilt)
+    run_secrets: list[str] = []
+    with ExitStack() as stack:
+        if case.postgres is not None and postgres_server is None:
+            postgres_server = stack.enter_context(postgres.SharedServer())
+        result = _run_case(
+            case, templates_dir, keep, faithful, max_file_bytes, prebuilt, postgres_server, run_secrets
+        )
     strays = guard.changes(before, guard.snapshot(roots))
     if strays and result.passed:
         result.passed, result.stage = False, "assert"
@@ -90,14 +100,23 @@ def run_case(
     secrets = masking.secret_values(
         os.environ, case.env, *(s.env for s in case.steps if isinstance(s, Launch))
     )
+    secrets = sorted({*secrets, *run_secrets}, key=len, reverse=True)
     result.message = masking.mask(result.message, secrets)
     result.output = masking.mask(result.output, secrets)
     return result
 
 
 def _run_case(
-    case: Case, templates_dir: Path, keep: bool, faithful: bool, max_file_bytes: int, prebuilt: Path | None
+    case: Case,
+    templates_dir: Path,
+    keep: bool,
+    faithful: bool,
+    max_file_bytes: int,
+    prebuilt: Path | None,
+    postgres_server: postgres.SharedServer | None,
+    run_secrets: list[str],
 ) -> CaseResult:
+    """`run_secrets` receives the values to mask that only the run knows (expanded env, passwords)."""
     result = CaseResult(name=case.name, path=case.path)
     start = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix=f"dlt-dagster-eval-{case.name}-"))
@@ -111,7 +130,9 @@ def _run_case(
                 faithful=faithful,
                 max_file_bytes=max_file_bytes,
                 prebuilt=prebuilt,
+                postgres_server=postgres_server,
             )
+            stack.callback(_collect_secrets, run, run_secrets)
             if case.server is not None:
                 run.server = stack.enter_context(RestApiServer.from_spec(case.server))
             for stage_name, action in _plan(case, prebuilt is not None):
@@ -139,6 +160,15 @@ def _run_case(
             shutil.rmtree(workdir, ignore_errors=True)
 
 
+def _collect_secrets(run: stages.CaseRun, run_secrets: list[str]) -> None:
+    launch_envs = [
+        {k: stages.expand(v, run) for k, v in s.env.items()} for s in run.case.steps if isinstance(s, Launch)
+    ]
+    run_secrets.extend(masking.secret_values(run.env, *launch_envs))
+    if run.postgres is not None:
+        run_secrets.append(run.postgres.password)
+
+
 def run_cases(
     cases: Iterable[Case],
     templates_dir: Path = templating.TEMPLATES_DIR,
@@ -163,10 +193,12 @@ def run_cases(
         fast.warm_up(clean_env())  # before any thread starts
     cancelled.clear()
 
+    shared_postgres = postgres.SharedServer()  # started by the first case that asks for it
+
     def run_one(case: Case) -> CaseResult:
         if on_start:
             on_start(case)
-        return run_case(case, templates_dir, keep, faithful, max_file_bytes)
+        return run_case(case, templates_dir, keep, faithful, max_file_bytes, postgres_server=shared_postgres)
 
     pool = ThreadPoolExecutor(max_workers=max(1, jobs))
     order = range(len(cases))
@@ -185,5 +217,7 @@ def run_cases(
         pool.shutdown(wait=True)
         finished = [f.result() for f in futures if f.done() and not f.cancelled()]
         raise Interrupted([r for r in finished if r.message != "interrupted"]) from None
-    pool.shutdown(wait=True)
+    finally:
+        pool.shutdown(wait=True)
+        shared_postgres.stop()
     return [f.result() for f in futures]

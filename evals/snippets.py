@@ -26,7 +26,8 @@ A block is marked by an HTML comment right before it, holding YAML:
 Blocks of one group (in one Markdown file) become one eval case: `file` blocks are written
 into a fresh project's defs folder, `commands` blocks become launch steps (`uv run dg
 check defs` is the check stage, which always runs), and `case` adds options (env, server,
-sqlite, data_files, check, expect, timeout, without_packages, with_packages; `expect` runs
+sqlite, data_files, check, expect, timeout, without_packages, with_packages,
+postgres; `expect` runs
 after the last launch). `export NAME=VALUE` lines need NAME in the group's `case: {env:
 ...}` (the value this machine needs). A `uv add PKG` line in a commands block says the case
 runs with PKG installed (it must be installed in the harness's environment). A `test`
@@ -68,6 +69,7 @@ CASE_OPTIONS = {
     "description",
     "without_packages",
     "with_packages",
+    "postgres",
 }
 
 

@@ -26,10 +26,11 @@ except ModuleNotFoundError:  # Python 3.10: dagster depends on tomli
     import tomli as tomllib
 
 from evals import environments, fast
-from evals.cases import AddRecords, Case, ChangeData, Expect, Launch
+from evals.cases import POSTGRES, AddRecords, Case, ChangeData, Expect, Launch
 from evals.commands import DEFAULT_MAX_FILE_BYTES, CommandResult, run_command
 from evals.project import Project, create_project, isolated_env
 from evals.rest_server import RestApiServer
+from evals.services import postgres
 from evals.skill import SKILL_ROOT, templating
 
 STAGES = ("render", "check", "materialize", "assert")
@@ -60,6 +61,8 @@ class CaseRun:
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     prebuilt: Path | None = None  # grade this existing project instead of building one
     venv_bin: Path | None = None  # the case's own environment (without/with_packages), if it has one
+    postgres_server: postgres.SharedServer | None = None  # where a `postgres` case gets its database
+    postgres: postgres.Database | None = None  # the case's own database, once render made it
 
     def remaining(self) -> float:
         left = self.deadline - time.monotonic()
@@ -90,11 +93,14 @@ SCAFFOLD_SCRIPT = SKILL_ROOT / "scripts" / "scaffold.py"
 
 def expand(text: str, run: CaseRun) -> str:
     """Fill in the run's own places: {base_url} (the loopback API), {data_dir} (case data),
-    {project_dir} (the project's root)."""
+    {project_dir} (the project's root), {postgres_url} etc. (the case's PostgreSQL database)."""
     text = text.replace("{data_dir}", str(run.workdir / "data"))
     text = text.replace("{project_dir}", str(run.workdir / "project"))
     if run.server is not None:
         text = text.replace("{base_url}", run.server.url)
+    if run.postgres is not None:
+        for name, value in run.postgres.placeholders().items():
+            text = text.replace("{" + name + "}", value)
     return text
 
 
@@ -132,6 +138,7 @@ def render(run: CaseRun) -> None:
     """Lay out a fresh project and write the case's files into its defs folder."""
     case = run.case
     _write_data(run)
+    _make_database(run)
     if run.prebuilt is not None:
         _copy_prebuilt(run)
         return
@@ -159,6 +166,28 @@ def render(run: CaseRun) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(rendered.text, encoding="utf-8")
     make_environment(run)
+
+
+def _make_database(run: CaseRun) -> None:
+    """A `postgres` case's own database (and its `sql` script), on the run's shared server."""
+    if run.case.postgres is None:
+        return
+    if run.postgres_server is None:
+        raise StageFailure(f"{run.case.path}: the case needs PostgreSQL but the run has no server")
+    try:
+        run.postgres = run.postgres_server.database(run.case.name)
+    except postgres.PostgresUnavailable as exc:
+        raise StageFailure(f"{run.case.path}: needs PostgreSQL, which cannot start here: {exc}") from exc
+    script = run.case.postgres.get("sql")
+    if script:
+        _run_sql(run, script, "postgres.sql")
+
+
+def _run_sql(run: CaseRun, script: str, where: str) -> None:
+    try:
+        run.postgres.execute(script)
+    except postgres.psycopg2.Error as exc:
+        raise StageFailure(f"{run.case.path}: {where} failed: {str(exc).strip()}") from exc
 
 
 def make_environment(run: CaseRun) -> None:
@@ -259,7 +288,8 @@ def launch(run: CaseRun, step: Launch) -> None:
         args += ["--config-json", json.dumps(step.config)]
     if run.server is not None:
         run.requests_seen = len(run.server.requests)
-    _run_dg(run, args, env={**run.env, **step.env}, fails_with=step.fails_with, success_text=LAUNCH_SUCCESS)
+    env = {**run.env, **{k: expand(v, run) for k, v in step.env.items()}}
+    _run_dg(run, args, env=env, fails_with=step.fails_with, success_text=LAUNCH_SUCCESS)
 
 
 def add_records(run: CaseRun, step: AddRecords) -> None:
@@ -272,9 +302,11 @@ def change_data(run: CaseRun, step: ChangeData) -> None:
     for relative, text in step.files.items():
         (data_dir / relative).parent.mkdir(parents=True, exist_ok=True)
         (data_dir / relative).write_text(expand(text, run), encoding="utf-8")
-    if step.sql is not None:
+    if step.sql is not None and run.case.sqlite is not None:
         with sqlite3.connect(data_dir / run.case.sqlite["file"]) as connection:
             connection.executescript(step.sql)
+    elif step.sql is not None:
+        _run_sql(run, step.sql, "change_data sql")
 
 
 def expect(run: CaseRun, step: Expect) -> None:
@@ -289,6 +321,9 @@ def expect(run: CaseRun, step: Expect) -> None:
 def _table_problems(run: CaseRun, step: Expect) -> list[str]:
     problems = []
     for expected in step.tables:
+        if expected.database == POSTGRES:
+            problems.extend(_postgres_table_problems(run, expected))
+            continue
         database = run.project.root / expected.database
         if not database.is_file():
             found = sorted(str(p.relative_to(run.project.root)) for p in run.project.root.rglob("*.duckdb"))
@@ -313,6 +348,23 @@ def _table_problems(run: CaseRun, step: Expect) -> list[str]:
                 f"{expected.database}: {expected.table}{where} has {rows} rows, expected {expected.rows}"
             )
     return problems
+
+
+def _postgres_table_problems(run: CaseRun, expected) -> list[str]:
+    where = f" where {expected.where}" if expected.where else ""
+    try:
+        tables = run.postgres.table_names()
+        if expected.table not in tables:
+            found = (
+                ", ".join(sorted(t for t in tables if not t.split(".", 1)[1].startswith("_dlt"))) or "none"
+            )
+            return [f"postgres: no table {expected.table} (found: {found})"]
+        rows = run.postgres.count(*expected.table.split(".", 1), expected.where)
+    except postgres.psycopg2.Error as exc:
+        return [f"postgres: cannot count {expected.table}{where}: {str(exc).strip()}"]
+    if rows != expected.rows:
+        return [f"postgres: {expected.table}{where} has {rows} rows, expected {expected.rows}"]
+    return []
 
 
 def table_names(con: duckdb.DuckDBPyConnection) -> set[str]:
