@@ -139,6 +139,15 @@ def _server_user() -> pwd.struct_passwd | None:
         ) from None
 
 
+def _temp_parent(user: pwd.struct_passwd | None) -> str:
+    """The temp folder, or /tmp when the server's user cannot reach it (root's TMPDIR under
+    /root, say): the server's own folder is private (0700) either way."""
+    parent = tempfile.gettempdir()
+    if user is None or all(os.stat(p).st_mode & 0o001 for p in [parent, *map(str, Path(parent).parents)]):
+        return parent
+    return "/tmp"
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind((HOST, 0))
@@ -174,7 +183,7 @@ class PostgresServer:
     def _start(self) -> None:
         bindir = self.bindir or find_bindir()
         user = _server_user()
-        self.folder = Path(tempfile.mkdtemp(prefix="dlt-dagster-postgres-"))
+        self.folder = Path(tempfile.mkdtemp(prefix="dlt-dagster-postgres-", dir=_temp_parent(user)))
         password_file = self.folder / "admin-password"
         password_file.write_text(self.admin_password + "\n", encoding="utf-8")
         password_file.chmod(0o600)
@@ -296,8 +305,10 @@ class PostgresServer:
     # -- databases ---------------------------------------------------------------------
 
     def _admin_connection(self):
+        """Over the Unix socket in the server's own folder: surely this server, even if
+        another program has meanwhile taken the TCP port (then the server exits instead)."""
         connection = psycopg2.connect(
-            host=HOST,
+            host=str(self.folder),
             port=self.port,
             user=ADMIN,
             password=self.admin_password,
