@@ -71,9 +71,16 @@ class Database:
         password = quote(self.password, safe="")
         return f"postgresql://{self.user}:{password}@{self.host}:{self.port}/{self.database}"
 
+    @property
+    def psycopg2_url(self) -> str:
+        """The URL naming its driver, for SQLAlchemy (sql_database): SQLAlchemy 2.1 reads a plain
+        postgresql:// as psycopg 3, which dlt[postgres] does not install."""
+        return self.url.replace("postgresql://", "postgresql+psycopg2://", 1)
+
     def placeholders(self) -> dict[str, str]:
         """What a case may write as {postgres_url}, {postgres_password}, ... in env, vars and steps."""
         return {
+            "postgres_psycopg2_url": self.psycopg2_url,
             "postgres_url": self.url,
             "postgres_host": self.host,
             "postgres_port": str(self.port),
