@@ -64,7 +64,8 @@ LATEST_EXTRAS = ("pandas>=2", "markdown-it-py>=3", "check-jsonschema>=0.29")
 
 def requirements(versions: dict[str, str]) -> list[str]:
     pins = [f"{name}=={version}" for name, version in versions.items() if name != "dlt"]
-    return [*pins, f"dlt[duckdb]=={versions['dlt']}", *HARNESS_REQUIREMENTS]
+    # dlt[postgres] brings psycopg2, which the harness's PostgreSQL cases and reader need
+    return [*pins, f"dlt[duckdb,postgres]=={versions['dlt']}", *HARNESS_REQUIREMENTS]
 
 
 def make_skeleton(dagster: str, target: Path) -> Path:

@@ -74,7 +74,7 @@ def test_every_case_passes_with_the_oldest_supported_versions(tmp_path, version_
     assert report["failed"] == 0 and report["passed"] > 0
     versions = VERSION_SETS[version_set]
     assert f"dagster=={versions['dagster']}" in done.stdout
-    assert f"dlt[duckdb]=={versions['dlt']}" in done.stdout
+    assert f"dlt[duckdb,postgres]=={versions['dlt']}" in done.stdout
     names = {case["name"] for case in report["cases"]}
     if version_set == "oldest":  # everything, the documented snippets included
         assert any(name.startswith("doc-") for name in names), sorted(names)
