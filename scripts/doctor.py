@@ -68,6 +68,12 @@ KNOWN_ERRORS: tuple[tuple[str, str], ...] = (
         r"resource with key '[^']+' required by op '[^']+' was not provided",
         "resource with key ... required by op ... was not provided",
     ),
+    (r"password authentication failed for user", "password authentication failed for user"),
+    (
+        r"connection to server at .* failed: Connection refused",
+        "connection to server at ... failed: Connection refused",
+    ),
+    (r"No module named 'psycopg'", "No module named 'psycopg'"),
     (r"ConfigFieldMissingException|Missing \d+ field\(s\) in configuration", "ConfigFieldMissingException"),
     (r"Relations no longer have fetchmany\(\)", "Relations no longer have fetchmany()"),
     (r"No module named 'pandas'", "No module named 'pandas'"),
