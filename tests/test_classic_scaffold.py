@@ -104,7 +104,7 @@ def test_a_schedule_and_a_second_load_add_their_own_lines_and_a_rerun_adds_none(
     assert text.endswith("defs = Definitions.merge(defs, Definitions(assets=[crm.crm_asset]))\n")
     definitions = loaded_definitions(project, env)
     assert definitions["jobs"] == ["shop_job"]
-    assert definitions["schedules"] == [["shop_job_schedule", "0 6 * * *"]]
+    assert definitions["schedules"] == [["shop_schedule", "0 6 * * *"]]
     assert "crm" in definitions["assets"]
 
 
