@@ -111,16 +111,16 @@ def test_shipped_quick_start_passes_as_written():
 
 @pytest.mark.slow
 def test_walkthrough_fails_when_a_shipped_quick_start_command_breaks(tmp_path):
-    """A copy of the skill whose quick start scaffolds a component type that does not exist."""
+    """A copy of the skill whose quick start asks scaffold.py for an approach that does not exist."""
     skill = clean_checkout(SKILL_ROOT, tmp_path / "dlt-dagster")
     replace_in(
         skill / "SKILL.md",
-        "dg scaffold defs dagster_dlt.DltLoadCollectionComponent ingest",
-        "dg scaffold defs dagster_dlt.DltLoadComponent ingest",
+        "--approach component --defs-name ingest",
+        "--approach components --defs-name ingest",
     )
     result = run_walkthrough(skill)
     assert not result.passed
-    assert "`uv run dg scaffold defs dagster_dlt.DltLoadComponent ingest` failed" in result.message
+    assert "--approach components" in result.message and "failed (exit 2)" in result.message
     assert [s.returncode for s in result.steps[:-1]] == [0] * (len(result.steps) - 1)
 
 
