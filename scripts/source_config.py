@@ -303,6 +303,11 @@ def _prepare_rest(
                 unsafe.append(resource.get("name", "resource_defaults"))
     partitions = options.get("partitions")
     if partitions:
+        if partitions["type"] == "static" and prepared.incremental:
+            raise SourceConfigError(
+                f"{path}: dagster.partitions: static partitions and an incremental cursor would share "
+                "one stored cursor across keys; use time partitions, or drop the incremental"
+            )
         if partitions["type"] != "static" and not prepared.incremental:
             raise SourceConfigError(
                 f"{path}: dagster.partitions: {partitions['type']} partitions bound an incremental "
@@ -315,11 +320,6 @@ def _prepare_rest(
                 "would duplicate its rows; set write_disposition: merge and a primary_key"
             )
         if partitions["type"] == "static":
-            if prepared.incremental:
-                raise SourceConfigError(
-                    f"{path}: dagster.partitions: static partitions and an incremental cursor would share "
-                    "one stored cursor across keys; use time partitions, or drop the incremental"
-                )
             _bind_static_partition(config, partitions)
         prepared.partitions = partitions
     return prepared
