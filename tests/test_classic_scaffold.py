@@ -44,8 +44,12 @@ def loaded_definitions(project, env) -> dict:
         "'schedules': sorted((s.name, s.cron_schedule) for s in r.schedule_defs)}))"
     )
     done = subprocess.run(
-        [sys.executable, "-c", probe], cwd=project.root, env={**env, "PYTHONPATH": str(project.root)},
-        capture_output=True, text=True, timeout=120,
+        [sys.executable, "-c", probe],
+        cwd=project.root,
+        env={**env, "PYTHONPATH": str(project.root)},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -89,18 +93,28 @@ def test_a_schedule_and_a_second_load_add_their_own_lines_and_a_rerun_adds_none(
     project, env = classic(tmp_path, existing=False)
     assert scaffold(project, env, "--schedule", "0 6 * * *").returncode == 0
     done = run_script(
-        "scaffold.py", "--approach", "asset", "--pipeline-name", "crm", "--dataset-name", "crm_raw",
-        cwd=project.root, env=env,
+        "scaffold.py",
+        "--approach",
+        "asset",
+        "--pipeline-name",
+        "crm",
+        "--dataset-name",
+        "crm_raw",
+        cwd=project.root,
+        env=env,
     )
     assert done.returncode == 0, done.stderr
     rerun = scaffold(project, env, "--schedule", "0 6 * * *", "--force")
     assert rerun.returncode == 0, rerun.stderr
     text = project.definitions_file.read_text()
     assert text.count("from analytics import shop, shop_jobs\n") == 1
-    assert text.count(
-        "defs = Definitions.merge(defs, shop.defs, "
-        "Definitions(jobs=[shop_jobs.shop_job], schedules=[shop_jobs.shop_schedule]))\n"
-    ) == 1
+    assert (
+        text.count(
+            "defs = Definitions.merge(defs, shop.defs, "
+            "Definitions(jobs=[shop_jobs.shop_job], schedules=[shop_jobs.shop_schedule]))\n"
+        )
+        == 1
+    )
     assert text.endswith("defs = Definitions.merge(defs, Definitions(assets=[crm.crm_asset]))\n")
     definitions = loaded_definitions(project, env)
     assert definitions["jobs"] == ["shop_job"]
@@ -188,8 +202,15 @@ def test_the_component_approach_is_refused_outside_dg(tmp_path):
     project, env = classic(tmp_path)
     before = tree_hash(project.root)
     done = run_script(
-        "scaffold.py", "--approach", "component", "--pipeline-name", "shop", "--dataset-name", "shop_raw",
-        cwd=project.root, env=env,
+        "scaffold.py",
+        "--approach",
+        "component",
+        "--pipeline-name",
+        "shop",
+        "--dataset-name",
+        "shop_raw",
+        cwd=project.root,
+        env=env,
     )
     assert done.returncode == 8 and "the component approach needs a dg project" in done.stderr
     assert tree_hash(project.root) == before
@@ -248,8 +269,12 @@ def test_missing_packages_end_in_one_line_not_a_traceback(tmp_path):
     before = tree_hash(project.root)
     scripts = Path(__file__).resolve().parent.parent / "scripts"
     done = subprocess.run(
-        [str(python), str(scripts / "scaffold.py"), *PYTHONIC], cwd=project.root, env=env,
-        capture_output=True, text=True, timeout=120,
+        [str(python), str(scripts / "scaffold.py"), *PYTHONIC],
+        cwd=project.root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 7
     assert done.stderr.splitlines() == [
@@ -258,8 +283,12 @@ def test_missing_packages_end_in_one_line_not_a_traceback(tmp_path):
         "to the project: uv add --dev jinja2 pyyaml jsonschema"
     ]
     done = subprocess.run(
-        [str(python), str(scripts / "doctor.py"), "--json"], cwd=project.root, env=env,
-        capture_output=True, text=True, timeout=120,
+        [str(python), str(scripts / "doctor.py"), "--json"],
+        cwd=project.root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert "Traceback" not in done.stderr and done.returncode == 1, done.stderr
     findings = {f["what"]: f for f in json.loads(done.stdout)["findings"]}
