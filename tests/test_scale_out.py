@@ -175,3 +175,17 @@ def test_dg_launch_runs_past_the_queue_and_the_run_carries_the_job_tags(tmp_path
         (record,) = instance.get_runs()
         assert record.tags["dlt/destination"] == "warehouse"
         assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 0
+
+
+def test_which_destinations_store_state():
+    """Claim: "a destination that stores state (the SQL warehouses, DuckDB, filesystem buckets)"; a
+    custom `@dlt.destination` that stores none: the clients dlt restores state from."""
+    from dlt.common.destination.client import WithStateSync
+    from dlt.destinations.impl.destination.destination import DestinationClient
+    from dlt.destinations.impl.duckdb.duck import DuckDbClient
+    from dlt.destinations.impl.filesystem.filesystem import FilesystemClient
+    from dlt.destinations.job_client_impl import SqlJobClientBase
+
+    assert issubclass(SqlJobClientBase, WithStateSync) and issubclass(DuckDbClient, SqlJobClientBase)
+    assert issubclass(FilesystemClient, WithStateSync)
+    assert not issubclass(DestinationClient, WithStateSync)
