@@ -187,13 +187,13 @@ def check_defs(project_dir: Path) -> Finding:
 
 def validate_definitions(project: project_kind.Project) -> Finding:
     """`dagster definitions validate` for a classic code location, from its root."""
-    what = f"dagster definitions validate {' '.join(project.target_args())}"
+    what = f"dagster definitions validate {' '.join(project.validate_args())}"
     dagster = Path(sys.executable).parent / "dagster"
     if not dagster.exists():
         return Finding(False, what, "dagster is not installed in this env: uv add dagster")
     try:
         done = subprocess.run(
-            [str(dagster), "definitions", "validate", *project.target_args()],
+            [str(dagster), "definitions", "validate", *project.validate_args()],
             cwd=project.root,
             capture_output=True,
             text=True,

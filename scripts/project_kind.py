@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import configparser
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,10 +51,15 @@ class Project:
         return f"{label} ({self.found}); Definitions in {self.module_file} (module {self.module})"
 
     def target_args(self) -> list[str]:
-        """The `dagster` CLI options that name this code location (run from self.root)."""
-        if self.workspace is not None:
-            return ["-w", self.workspace.name]
+        """`dagster` CLI options naming the code location's code (run from self.root): -m MODULE,
+        or -f FILE for a workspace's python_file. (`asset materialize` and `job execute` take no -w.)"""
+        if self.workspace is not None and self.found.startswith("workspace.yaml python_file"):
+            return ["-f", os.path.relpath(self.module_file, self.root)]
         return ["-m", self.module]
+
+    def validate_args(self) -> list[str]:
+        """`dagster definitions validate` options: the workspace file when there is one."""
+        return ["-w", self.workspace.name] if self.workspace is not None else self.target_args()
 
 
 def detect(project_dir: Path) -> Project:

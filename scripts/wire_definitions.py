@@ -95,9 +95,8 @@ def plan_wiring(path: Path, import_line: str, new_exports: list[str], new_names:
     merge_line = _merge_line(target, callee, new_exports)
     by_hand = _by_hand(import_line, new_exports, target, callee)
     lines = text.splitlines(keepends=True)
-    if import_line + "\n" in [line.replace("\r\n", "\n") for line in lines] and any(
-        line.strip() == merge_line for line in lines
-    ):
+    present = {ast.dump(node) for node in tree.body}
+    if {ast.dump(ast.parse(import_line).body[0]), ast.dump(ast.parse(merge_line).body[0])} <= present:
         return None
     taken = _top_level_names(tree)
     for name in new_names:
@@ -116,7 +115,7 @@ def plan_wiring(path: Path, import_line: str, new_exports: list[str], new_names:
         lines[-1] += newline
     import_after = _import_position(tree, statement)
     new_lines = list(lines)
-    new_lines.insert(anchor.end_lineno, merge_line + newline)
+    new_lines.insert(anchor.end_lineno, merge_line.replace("\n", newline) + newline)
     new_lines.insert(import_after, import_line + newline)
     new_text = "".join(new_lines)
     _same_statements(tree, new_text, shown, by_hand)
@@ -261,14 +260,18 @@ def _same_statements(old: ast.Module, new_text: str, shown: str, by_hand: str) -
 
 
 def _merge_line(target: str, callee: str, new_exports: list[str]) -> str:
-    merged = ", ".join(e.replace("Definitions(", callee + "(", 1) for e in new_exports)
-    return f"{target} = {callee}.merge({target}, {merged})"
+    """`defs = Definitions.merge(defs, ...)`, one argument per line when one line would pass 100."""
+    arguments = [target, *(e.replace("Definitions(", callee + "(", 1) for e in new_exports)]
+    line = f"{target} = {callee}.merge({', '.join(arguments)})"
+    if len(line) <= 100:
+        return line
+    return f"{target} = {callee}.merge(\n" + "".join(f"    {a},\n" for a in arguments) + ")"
 
 
 def _by_hand(import_line: str, exports_: list[str], target: str = "defs", callee: str = "Definitions") -> str:
     """The tail of a refusal: nothing changed, and the lines to add (indented, one per line)."""
     return (
         "nothing changed. Add these lines by hand, the import with the others and the merge right "
-        f"after your Definitions (here named {target}):\n    {import_line}\n"
-        f"    {_merge_line(target, callee, exports_)}"
+        f"after your Definitions (here named {target}):\n    {import_line}\n    "
+        + _merge_line(target, callee, exports_).replace("\n", "\n    ")
     )

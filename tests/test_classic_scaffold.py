@@ -110,8 +110,8 @@ def test_a_schedule_and_a_second_load_add_their_own_lines_and_a_rerun_adds_none(
     assert text.count("from analytics import shop, shop_jobs\n") == 1
     assert (
         text.count(
-            "defs = Definitions.merge(defs, shop.defs, "
-            "Definitions(jobs=[shop_jobs.shop_job], schedules=[shop_jobs.shop_schedule]))\n"
+            "defs = Definitions.merge(\n    defs,\n    shop.defs,\n"
+            "    Definitions(jobs=[shop_jobs.shop_job], schedules=[shop_jobs.shop_schedule]),\n)\n"
         )
         == 1
     )
