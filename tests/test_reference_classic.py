@@ -56,6 +56,10 @@ def run(argv, cwd: Path, env: dict, timeout: float = 600) -> subprocess.Complete
     return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
 
 
+def output(done: subprocess.CompletedProcess) -> str:
+    return done.stdout + done.stderr
+
+
 def as_harness_command(line: str) -> list[str]:
     """`uv run dagster ...` -> the harness env's dagster (what `uv run` selects in a synced project)."""
     argv = shlex.split(line)
@@ -185,10 +189,10 @@ def test_working_directory_and_dlt_folder_claims(tmp_path):
     (project.root / ".dlt" / "config.toml").write_text("[sources.shop]\npage_size = 2\n")
     validate = [str(HARNESS_BIN / "dagster"), "definitions", "validate", "-m", "analytics.definitions"]
     passed = "All code locations passed validation."
-    assert passed in run(validate, project.root, env).stderr
+    assert passed in output(run(validate, project.root, env))
     subfolder = project.package_dir
-    assert "No module named 'analytics'" in run(validate, subfolder, env).stderr
+    assert "No module named 'analytics'" in output(run(validate, subfolder, env))
     with_dir = run([*validate, "-d", ".."], subfolder, env)
-    assert with_dir.returncode == 1 and "ConfigFieldMissingException" in with_dir.stderr
+    assert with_dir.returncode == 1 and "ConfigFieldMissingException" in output(with_dir)
     pointed = run([*validate, "-d", ".."], subfolder, {**env, "DLT_PROJECT_DIR": str(project.root)})
-    assert passed in pointed.stderr, pointed.stderr[-2000:]
+    assert passed in output(pointed), output(pointed)[-2000:]
