@@ -21,8 +21,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from markdown_it import MarkdownIt
 
+from evals import snippets
 from evals.classic_project import create_classic_project
 from evals.project import isolated_env
 from evals.skill import SKILL_ROOT
@@ -30,26 +30,14 @@ from evals.skill import SKILL_ROOT
 pytestmark = pytest.mark.slow
 
 REFERENCE = SKILL_ROOT / "references" / "classic-code-location.md"
+THIS = "tests/test_reference_classic.py"
 HARNESS_BIN = Path(sys.executable).parent
 
 
 def block(test_name: str) -> str:
-    """The fenced block whose eval marker names this test (the first such block)."""
-    tokens = MarkdownIt().parse(REFERENCE.read_text(encoding="utf-8"))
-    marker = None
-    for token in tokens:
-        if token.type == "html_block":
-            marker = token.content
-        elif token.type == "fence":
-            if marker and f"::{test_name}" in marker:
-                return token.content
-            marker = None
-    raise AssertionError(f"{REFERENCE}: no block marked for {test_name}")
-
-
-def diff_block() -> str:
-    tokens = MarkdownIt().parse(REFERENCE.read_text(encoding="utf-8"))
-    return next(t.content for t in tokens if t.type == "fence" and t.info == "diff")
+    """The one block whose eval marker names this test (`{test: tests/...::test_name}`)."""
+    (found,) = snippets.blocks_run_by(f"{THIS}::{test_name}", [REFERENCE])
+    return found.text
 
 
 def run(argv, cwd: Path, env: dict, timeout: float = 600) -> subprocess.CompletedProcess:
@@ -86,14 +74,20 @@ def scaffolded(tmp_path_factory):
 
 
 def test_scaffold_block(scaffolded):
-    project, _, dry, written = scaffolded
+    project, _, _, written = scaffolded
     assert written.returncode == 0, written.stdout + written.stderr
     assert "found: classic code location ([tool.dagster] module_name = 'analytics.definitions'" in (
         written.stdout
     )
-    printed = dry.stdout[dry.stdout.index("--- a/definitions.py") :].split("\npackages:")[0]
-    assert [line.rstrip() for line in printed.splitlines()] == diff_block().rstrip("\n").splitlines()
     assert (project.package_dir / "shop.py").is_file() and (project.package_dir / "shop_jobs.py").is_file()
+
+
+def test_scaffold_diff_block(scaffolded):
+    """The diff shown is the one the scaffold block prints with --dry-run."""
+    _, _, dry, _ = scaffolded
+    printed = dry.stdout[dry.stdout.index("--- a/definitions.py") :].split("\npackages:")[0]
+    shown = block("test_scaffold_diff_block").rstrip("\n").splitlines()
+    assert [line.rstrip() for line in printed.splitlines()] == shown
 
 
 def test_command_block(scaffolded):
