@@ -39,6 +39,16 @@ class TableExpectation:
 
 
 @dataclass(frozen=True)
+class LoadExpectation:
+    """How one table's rows reached dlt and were loaded (evals/load_formats.py)."""
+
+    pipeline: str
+    table: str
+    extracted: str | None = None  # arrow | objects
+    loaded: str | None = None  # insert_values | parquet | jsonl | ...
+
+
+@dataclass(frozen=True)
 class RequestExpectation:
     path: str
     query: dict[str, str] = field(default_factory=dict)
@@ -50,6 +60,7 @@ class Expect:
     asset_keys: tuple[tuple[str, ...], ...] | None = None
     requests: tuple[RequestExpectation, ...] = ()
     absent_requests: tuple[RequestExpectation, ...] = ()
+    loads: tuple[LoadExpectation, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -127,6 +138,7 @@ def _expect(data: dict[str, Any]) -> Expect:
         asset_keys=tuple(tuple(k) for k in data["asset_keys"]) if "asset_keys" in data else None,
         requests=requests("requests"),
         absent_requests=requests("absent_requests"),
+        loads=tuple(LoadExpectation(**load) for load in data.get("loads", [])),
     )
 
 

@@ -28,6 +28,7 @@ except ModuleNotFoundError:  # Python 3.10: dagster depends on tomli
 from evals import environments, fast
 from evals.cases import POSTGRES, AddRecords, Case, ChangeData, Expect, Launch
 from evals.commands import DEFAULT_MAX_FILE_BYTES, CommandResult, run_command
+from evals.load_formats import load_format_problems
 from evals.project import Project, create_project, isolated_env
 from evals.rest_server import RestApiServer
 from evals.services import postgres
@@ -314,6 +315,8 @@ def expect(run: CaseRun, step: Expect) -> None:
     if step.asset_keys is not None:
         problems.extend(_asset_key_problems(run, step))
     problems.extend(_request_problems(run, step))
+    if step.loads:
+        problems.extend(load_format_problems(Path(run.env["DLT_DATA_DIR"]), list(step.loads)))
     if problems:
         raise StageFailure(f"{run.case.path}: " + "; ".join(problems))
 

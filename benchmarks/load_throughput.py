@@ -1,0 +1,590 @@
+"""Rows per second of every load configuration the skill could write, side by side in one run.
+
+    uv run python benchmarks/load_throughput.py [--rows N] [--repeat K] [--kinds sql,rest,csv,parquet]
+    uv run python benchmarks/load_throughput.py --growth 100000,1000000
+
+For each source kind it loads generated tables into a fresh DuckDB file through each
+configuration (backend or reader, loader file format, parallelized resources, workers) and
+through the code the skill's templates write (the component template's loads.py, rendered by
+scripts/templating.py and imported as a module: the same source and pipeline partials every
+template uses). It prints rows/s per configuration, its ratio to the fastest, the formats the
+load really used (what was extracted -> what was loaded, from dlt's load info and trace) and
+one line per kind:
+
+    template/fastest ratio R
+
+where R is the template's rows/s divided by the fastest configuration's. Only `pipeline.run`
+is timed: not the imports, the data generation or the rendering. Every configuration runs
+once; the ones within half of the fastest (and the template) run `--repeat` times more and
+keep their best, so the ranking at the top is not decided by one noisy run. Each run checks
+the row count that landed. `--growth A,B` runs only the template and the fastest configuration
+of each kind at A and B rows, and prints how the time grows.
+
+Sources: a SQLite file (sql), the harness's loopback JSON API in its own process (rest,
+evals/rest_server.py, paginated with json_link), CSV and parquet files on local disk (csv,
+parquet). Everything runs in a temp folder, with its own DLT_DATA_DIR.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib.util
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+REST_RESOURCES = ("orders", "customers", "events")  # three endpoints, so parallelized resources matter
+REST_PAGE_SIZE = 1000
+FILES = 4  # files per table, for the filesystem kinds
+HALF = 0.5  # configurations slower than this share of the fastest run once
+
+
+@dataclass
+class Config:
+    """One way to load a kind's data: `build` returns (source, pipeline.run kwargs)."""
+
+    name: str
+    build: Callable[[Fixture], tuple[Any, dict[str, Any]]]
+    env: dict[str, str] = field(default_factory=dict)
+    template: bool = False  # the code the skill's templates write
+    note: str = ""
+
+
+@dataclass
+class Fixture:
+    """The generated data of one kind, where the configurations read it from."""
+
+    kind: str
+    rows: int
+    workdir: Path
+    tables: tuple[str, ...]
+    sql_url: str = ""
+    api_url: str = ""
+    bucket_url: str = ""
+    template_vars: dict[str, Any] | None = None  # None: no template reads this kind
+
+
+@dataclass
+class Result:
+    config: Config
+    best_seconds: float = float("inf")
+    runs: int = 0
+    formats: str = ""
+    error: str = ""
+
+    @property
+    def rows_per_second(self) -> float:
+        return 0.0 if self.error else self.rows / self.best_seconds
+
+    rows: int = 0
+
+
+# ---------------------------------------------------------------- data
+
+
+def make_sqlite(path: Path, rows: int) -> None:
+    """One table with the column kinds a real one has: integer key, text, decimal, float,
+    timestamp, boolean and a nullable text column."""
+    con = sqlite3.connect(path)
+    con.execute(
+        "create table items (id integer primary key, name text not null, amount numeric(12, 2),"
+        " price real, created_at timestamp, active boolean, note text)"
+    )
+    con.executemany(
+        "insert into items values (?, ?, ?, ?, ?, ?, ?)",
+        (
+            (
+                i,
+                f"item-{i}",
+                f"{i % 1000}.{i % 99 + 1:02d}",
+                i * 0.5,
+                f"2026-01-{i % 28 + 1:02d} {i % 24:02d}:{i % 60:02d}:00",
+                i % 2,
+                None if i % 3 else f"note {i}",
+            )
+            for i in range(rows)
+        ),
+    )
+    con.commit()
+    con.close()
+
+
+def make_files(folder: Path, rows: int) -> None:
+    """`orders_<n>.csv` and `orders_<n>.parquet`, FILES of each, the same rows in both."""
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+    import pyarrow.parquet as pq
+
+    folder.mkdir(parents=True)
+    for n in range(FILES):
+        ids = list(range(n * rows // FILES, (n + 1) * rows // FILES))
+        table = pa.table(
+            {
+                "id": ids,
+                "name": [f"order-{i}" for i in ids],
+                "amount": [i * 0.25 for i in ids],
+                "day": [f"2026-01-{i % 28 + 1:02d}" for i in ids],
+                "note": [None if i % 3 else f"note {i}" for i in ids],
+            }
+        )
+        pcsv.write_csv(table, folder / f"orders_{n}.csv")
+        pq.write_table(table, folder / f"orders_{n}.parquet")
+
+
+@contextlib.contextmanager
+def loopback_api(rows: int) -> Iterator[str]:
+    """The harness's JSON API in a process of its own (as a real API is), serving `rows`
+    records spread over REST_RESOURCES."""
+    per_resource = rows // len(REST_RESOURCES)
+    server = subprocess.Popen(
+        [sys.executable, __file__, "--serve-api", str(per_resource)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = server.stdout.readline().strip()
+        if not url.startswith("http://127.0.0.1:"):
+            raise SystemExit(f"the loopback API did not start (it printed {url!r})")
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def serve_api(per_resource: int) -> None:
+    from evals.rest_server import RestApiServer
+
+    class SlicingServer(RestApiServer):
+        """Pages by slicing, without the per-page copy and filter (no window is asked for)."""
+
+        def page(self, resource: str, query: dict[str, str]) -> dict | None:
+            records = self._records.get(resource)
+            if records is None:
+                return None
+            page = int(query.get("page", "1"))
+            start = (page - 1) * self.page_size
+            more = start + self.page_size < len(records)
+            next_url = f"{self.url}{resource}?page={page + 1}" if more else None
+            return {"data": records[start : start + self.page_size], "next": next_url}
+
+    api = SlicingServer(dict.fromkeys(REST_RESOURCES, per_resource), page_size=REST_PAGE_SIZE).start()
+    print(api.url, flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    finally:
+        api.stop()
+
+
+# ---------------------------------------------------------------- configurations
+
+
+def sql_configs() -> list[Config]:
+    from dlt.sources.sql_database import sql_database
+
+    def backend(name: str, file_format: str | None) -> Callable[[Fixture], tuple[Any, dict]]:
+        def build(fx: Fixture) -> tuple[Any, dict]:
+            source = sql_database(fx.sql_url, table_names=list(fx.tables), backend=name)
+            return source, {"loader_file_format": file_format} if file_format else {}
+
+        return build
+
+    configs = []
+    for name in ("sqlalchemy", "pyarrow", "pandas", "connectorx"):
+        for file_format in ("insert_values", "jsonl", "parquet"):
+            configs.append(Config(f"backend={name}, {file_format}", backend(name, file_format)))
+    return configs
+
+
+def rest_configs() -> list[Config]:
+    from dlt.sources.rest_api import rest_api_source
+
+    def rest(file_format: str, parallelized: bool) -> Callable[[Fixture], tuple[Any, dict]]:
+        def build(fx: Fixture) -> tuple[Any, dict]:
+            defaults: dict[str, Any] = {"primary_key": "id", "write_disposition": "merge"}
+            if parallelized:
+                defaults["parallelized"] = True
+            source = rest_api_source(
+                {
+                    "client": {
+                        "base_url": fx.api_url,
+                        "paginator": {"type": "json_link", "next_url_path": "next"},
+                    },
+                    "resource_defaults": {**defaults, "endpoint": {"data_selector": "data"}},
+                    "resources": list(fx.tables),
+                },
+                name="bench",
+            )
+            return source, {"loader_file_format": file_format}
+
+        return build
+
+    configs = []
+    for file_format in ("insert_values", "jsonl", "parquet"):
+        for parallelized in (False, True):
+            label = f"{file_format}{', parallelized' if parallelized else ''}"
+            configs.append(Config(label, rest(file_format, parallelized)))
+    configs.append(
+        Config("parquet, parallelized, NORMALIZE__WORKERS=2", rest("parquet", True), {"NORMALIZE__WORKERS": "2"})
+    )
+    return configs
+
+
+def csv_configs() -> list[Config]:
+    import dlt
+    import pandas as pd
+    import pyarrow.csv as pcsv
+    from dlt.sources.filesystem import filesystem, read_csv, read_csv_duckdb
+
+    @dlt.transformer
+    def csv_frames(items):
+        for file in items:
+            with file.open() as f:
+                yield from pd.read_csv(f, chunksize=50_000)
+
+    @dlt.transformer
+    def csv_arrow(items):
+        for file in items:
+            with file.open() as f:
+                yield pcsv.read_csv(f)
+
+    def files(reader: Any, file_format: str | None = None) -> Callable[[Fixture], tuple[Any, dict]]:
+        def build(fx: Fixture) -> tuple[Any, dict]:
+            source = (filesystem(bucket_url=fx.bucket_url, file_glob="orders*.csv") | reader()).with_name("orders")
+            return source, {"loader_file_format": file_format} if file_format else {}
+
+        return build
+
+    configs = [Config(f"read_csv, {fmt}", files(read_csv, fmt)) for fmt in ("insert_values", "jsonl", "parquet")]
+    configs += [
+        Config("pandas DataFrames (read_csv's parser), parquet", files(csv_frames, "parquet")),
+        Config(
+            "read_csv_duckdb(use_pyarrow=True), parquet",
+            files(lambda: read_csv_duckdb(use_pyarrow=True), "parquet"),
+            note="DuckDB's own type sniffing: day lands as DATE, not text",
+        ),
+        Config(
+            "pyarrow.csv, parquet",
+            files(csv_arrow, "parquet"),
+            note="pyarrow's type inference: day lands as DATE, not text",
+        ),
+    ]
+    return configs
+
+
+def parquet_configs() -> list[Config]:
+    from dlt.sources.filesystem import filesystem, read_parquet
+
+    def files(use_pyarrow: bool, file_format: str) -> Callable[[Fixture], tuple[Any, dict]]:
+        def build(fx: Fixture) -> tuple[Any, dict]:
+            reader = read_parquet(use_pyarrow=use_pyarrow)
+            source = (filesystem(bucket_url=fx.bucket_url, file_glob="orders*.parquet") | reader).with_name("orders")
+            return source, {"loader_file_format": file_format}
+
+        return build
+
+    return [
+        Config(f"read_parquet(use_pyarrow={arrow}), {fmt}", files(arrow, fmt))
+        for arrow in (False, True)
+        for fmt in ("insert_values", "parquet")
+    ]
+
+
+CONFIGS = {"sql": sql_configs, "rest": rest_configs, "csv": csv_configs, "parquet": parquet_configs}
+TITLES = {
+    "sql": "SQL (SQLite) -> DuckDB",
+    "rest": f"REST (loopback, {len(REST_RESOURCES)} endpoints, {REST_PAGE_SIZE} per page) -> DuckDB",
+    "csv": f"filesystem, CSV ({FILES} files) -> DuckDB",
+    "parquet": f"filesystem, parquet ({FILES} files) -> DuckDB",
+}
+
+
+# ---------------------------------------------------------------- the template's own code
+
+
+def template_loads(fx: Fixture, run_id: str) -> Any:
+    """Render the component template's loads.py for this kind and import it."""
+    import templating
+
+    given = {
+        **fx.template_vars,
+        "pipeline_name": f"template_{run_id}",
+        "dataset_name": "bench",
+        "duckdb_file": f"template_{run_id}.duckdb",
+    }
+    files = templating.render("component", given)
+    loads = next(f for f in files if f.path.endswith("loads.py"))
+    project = fx.workdir / f"template_{run_id}"
+    module_dir = project / "src" / "bench" / "defs" / f"template_{run_id}"
+    module_dir.mkdir(parents=True)
+    (project / "pyproject.toml").write_text("[project]\nname = 'bench'\n", encoding="utf-8")
+    path = module_dir / "loads.py"
+    path.write_text(loads.text, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location(f"template_{run_id}_loads", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dlt's decorators look their module up
+    spec.loader.exec_module(module)
+    return module, f"template_{run_id}"
+
+
+def template_config(kind: str) -> Config:
+    return Config("template (what scaffold.py writes)", build=lambda fx: (None, {}), template=True)
+
+
+# ---------------------------------------------------------------- one run
+
+
+@contextlib.contextmanager
+def env_vars(values: dict[str, str]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def used_formats(pipeline: Any, info: Any) -> str:
+    """What the data tables were extracted as and loaded as, from dlt's trace and load info:
+    `arrow -> parquet` (arrow tables, parquet load files) or `objects -> insert_values`."""
+    extracted = set()
+    extract_info = pipeline.last_trace.last_extract_info
+    for metrics in extract_info.metrics.values():
+        for step in metrics:
+            for job_id, job in step["job_metrics"].items():
+                if not job_id.startswith("_dlt"):
+                    extracted.add("arrow" if job.file_path.endswith(".parquet") else "objects")
+    loaded = {
+        job.job_file_info.file_format
+        for package in info.load_packages
+        for job in package.jobs["completed_jobs"]
+        if not job.job_file_info.table_name.startswith("_dlt") and job.job_file_info.file_format != "sql"
+    }  # "sql" jobs are merge statements, not data
+    return f"{'+'.join(sorted(extracted))} -> {'+'.join(sorted(loaded))}"
+
+
+def run_once(config: Config, fx: Fixture, run_id: str) -> tuple[float, str]:
+    import dlt
+
+    env = dict(config.env)
+    if config.template:
+        env.update(
+            {
+                "SOURCES__SQL_DATABASE__CREDENTIALS": fx.sql_url,
+                "SOURCES__FILESYSTEM__BUCKET_URL": fx.bucket_url,
+            }
+        )
+    with env_vars(env):
+        if config.template:
+            module, defs_name = template_loads(fx, run_id)
+            source = getattr(module, f"{defs_name}_source")
+            pipeline = getattr(module, f"{defs_name}_pipeline")
+            database = fx.workdir / f"template_{run_id}" / f"template_{run_id}.duckdb"
+            kwargs: dict[str, Any] = {}
+        else:
+            source, kwargs = config.build(fx)
+            database = fx.workdir / f"{run_id}.duckdb"
+            pipeline = dlt.pipeline(
+                pipeline_name=f"bench_{run_id}",
+                dataset_name="bench",
+                destination=dlt.destinations.duckdb(str(database)),
+            )
+        started = time.perf_counter()
+        info = pipeline.run(source, **kwargs)
+        seconds = time.perf_counter() - started
+    info.raise_on_failed_jobs()
+    landed = 0
+    with pipeline.sql_client() as client:
+        for table in fx.tables:
+            landed += client.execute_sql(f"select count(*) from {table}")[0][0]
+    if landed != fx.rows:
+        raise RuntimeError(f"{landed} rows landed, expected {fx.rows}")
+    formats = used_formats(pipeline, info)
+    pipeline.drop()  # its local state; the DuckDB file goes with the temp folder
+    database.unlink(missing_ok=True)
+    return seconds, formats
+
+
+def measure(results: list[Result], fx: Fixture, repeat: int) -> None:
+    counter = iter(range(10**9))
+    for rnd in range(1 + repeat):
+        fastest = max((r.rows_per_second for r in results), default=0.0)
+        for result in results:
+            if result.error:
+                continue
+            if rnd > 0 and not result.config.template and result.rows_per_second < HALF * fastest:
+                continue
+            run_id = f"{fx.kind}_{next(counter)}"
+            try:
+                seconds, formats = run_once(result.config, fx, run_id)
+            except Exception as exc:  # a configuration that cannot load this data is a finding
+                cause = exc
+                while cause.__cause__ is not None:
+                    cause = cause.__cause__
+                result.error = f"{type(cause).__name__}: {str(cause).splitlines()[0][:150]}"
+                continue
+            result.rows, result.runs, result.formats = fx.rows, result.runs + 1, formats
+            result.best_seconds = min(result.best_seconds, seconds)
+
+
+# ---------------------------------------------------------------- fixtures
+
+
+@contextlib.contextmanager
+def fixture(kind: str, rows: int, workdir: Path) -> Iterator[Fixture]:
+    folder = workdir / f"{kind}_{rows}"
+    folder.mkdir()
+    if kind == "sql":
+        make_sqlite(folder / "source.db", rows)
+        yield Fixture(
+            kind,
+            rows,
+            folder,
+            ("items",),
+            sql_url=f"sqlite:///{folder / 'source.db'}",
+            template_vars={"source_kind": "sql_database", "resources": ["items"]},
+        )
+    elif kind == "rest":
+        rows -= rows % len(REST_RESOURCES)
+        with loopback_api(rows) as url:
+            yield Fixture(
+                kind,
+                rows,
+                folder,
+                REST_RESOURCES,
+                api_url=url,
+                template_vars={"source_kind": "rest_api", "resources": list(REST_RESOURCES), "base_url": url},
+            )
+    else:
+        rows -= rows % FILES
+        make_files(folder / "files", rows)
+        yield Fixture(
+            kind,
+            rows,
+            folder,
+            ("orders",),
+            bucket_url=f"file://{folder / 'files'}",
+            template_vars={"source_kind": "filesystem", "resources": ["orders"]} if kind == "csv" else None,
+        )
+
+
+# ---------------------------------------------------------------- report
+
+
+def report(kind: str, fx: Fixture, results: list[Result], repeat: int) -> float | None:
+    ok = [r for r in results if not r.error]
+    fastest = max(ok, key=lambda r: r.rows_per_second)
+    print(f"\n{TITLES[kind]}: {fx.rows:,} rows, best of up to {1 + repeat} runs")
+    print(f"  {'configuration':<52} {'rows/s':>10} {'vs fastest':>10}  {'runs':>4}  extracted -> loaded")
+    for r in sorted(results, key=lambda r: -r.rows_per_second):
+        if r.error:
+            print(f"  {r.config.name:<52} {'failed':>10} {'':>10}  {'':>4}  {r.error}")
+            continue
+        ratio = r.rows_per_second / fastest.rows_per_second
+        note = f"  ({r.config.note})" if r.config.note else ""
+        line = f"  {r.config.name:<52} {r.rows_per_second:>10,.0f} {ratio:>10.2f}  {r.runs:>4}  {r.formats}{note}"
+        print(line)
+    template = next((r for r in results if r.config.template), None)
+    if template is None:
+        print("template/fastest ratio n/a (no template reads this kind)")
+        return None
+    if template.error:
+        print(f"template/fastest ratio 0.00 (the template failed: {template.error})")
+        return 0.0
+    ratio = template.rows_per_second / fastest.rows_per_second
+    print(f"template/fastest ratio {ratio:.2f}")
+    return ratio
+
+
+def run_kind(kind: str, rows: int, repeat: int, workdir: Path, only: list[str] | None = None) -> list[Result]:
+    with fixture(kind, rows, workdir) as fx:
+        configs = CONFIGS[kind]()
+        if fx.template_vars is not None:
+            configs.append(template_config(kind))
+        if only is not None:
+            configs = [c for c in configs if c.name in only]
+        results = [Result(c) for c in configs]
+        measure(results, fx, repeat)
+        if only is None:
+            report(kind, fx, results, repeat)
+        return results
+
+
+def growth(kinds: list[str], sizes: list[int], repeat: int, workdir: Path) -> None:
+    """Time of the template and of the fastest configuration at each size."""
+    small, large = sizes
+    print(f"\nGrowth {small:,} -> {large:,} rows (x{large / small:g}); linear growth is x{large / small:g} in time")
+    for kind in kinds:
+        first = run_kind(kind, small, repeat, workdir, only=None)
+        ok = [r for r in first if not r.error and not r.config.template]
+        fastest = max(ok, key=lambda r: r.rows_per_second).config.name
+        names = [fastest] + [r.config.name for r in first if r.config.template]
+        second = run_kind(kind, large, repeat, workdir, only=names)
+        for name in names:
+            a = next(r for r in first if r.config.name == name)
+            b = next(r for r in second if r.config.name == name)
+            if a.error or b.error:
+                print(f"  {kind:<8} {name:<52} failed: {a.error or b.error}")
+                continue
+            print(
+                f"  {kind:<8} {name:<52} {a.best_seconds:7.2f} s -> {b.best_seconds:7.2f} s"
+                f" (x{b.best_seconds / a.best_seconds:.1f}), {a.rows_per_second:,.0f} -> {b.rows_per_second:,.0f} rows/s"
+            )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=60_000, help="rows per source kind (default 60,000)")
+    parser.add_argument("--repeat", type=int, default=2, help="extra runs of the near-fastest (default 2)")
+    parser.add_argument("--kinds", default="sql,rest,csv,parquet", help="comma-separated: sql,rest,csv,parquet")
+    parser.add_argument("--growth", metavar="A,B", help="time the template and the fastest at A and B rows")
+    parser.add_argument("--serve-api", type=int, help=argparse.SUPPRESS)  # the loopback API's process
+    args = parser.parse_args(argv)
+    if args.serve_api is not None:
+        serve_api(args.serve_api)
+        return 0
+    kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
+    unknown = [k for k in kinds if k not in CONFIGS]
+    if unknown:
+        parser.error(f"unknown kind(s) {', '.join(unknown)}; choose from {', '.join(CONFIGS)}")
+    with tempfile.TemporaryDirectory(prefix="load-throughput-") as tmp:
+        os.environ["DLT_DATA_DIR"] = str(Path(tmp) / "dlt")
+        os.environ["RUNTIME__DLTHUB_TELEMETRY"] = "false"
+        os.environ["RUNTIME__LOG_LEVEL"] = "ERROR"  # dlt's per-run warnings would bury the table
+        started = time.perf_counter()
+        if args.growth:
+            sizes = [int(s) for s in args.growth.split(",")]
+            if len(sizes) != 2 or min(sizes) < 1:
+                parser.error("--growth takes two row counts, e.g. 100000,1000000")
+            growth(kinds, sizes, args.repeat, Path(tmp))
+        else:
+            ratios = {}
+            for kind in kinds:
+                results = run_kind(kind, args.rows, args.repeat, Path(tmp))
+                template = next((r for r in results if r.config.template), None)
+                if template is not None and not template.error:
+                    fastest = max(r.rows_per_second for r in results if not r.error)
+                    ratios[kind] = template.rows_per_second / fastest
+            print("\n" + ", ".join(f"{k}: {v:.2f}" for k, v in ratios.items()) + " (template/fastest)")
+        print(f"total {time.perf_counter() - started:.0f} s on {os.cpu_count()} cores")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
