@@ -56,10 +56,15 @@ def load_format_problems(dlt_data_dir: Path, expectations: list[Any]) -> list[st
         formats = used_formats(trace)
         if expected.table not in formats:
             tables = ", ".join(sorted(formats)) or "none"
-            problems.append(f"pipeline {expected.pipeline}: no table {expected.table} in its last run ({tables})")
+            problems.append(
+                f"pipeline {expected.pipeline}: no table {expected.table} in its last run ({tables})"
+            )
             continue
         extracted, loaded = formats[expected.table]
-        for what, wanted, seen in (("extracted", expected.extracted, extracted), ("loaded", expected.loaded, loaded)):
+        for what, wanted, seen in (
+            ("extracted", expected.extracted, extracted),
+            ("loaded", expected.loaded, loaded),
+        ):
             if wanted is not None and seen != {wanted}:
                 problems.append(
                     f"pipeline {expected.pipeline}, table {expected.table}: {what} as "
