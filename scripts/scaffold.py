@@ -266,6 +266,8 @@ def _needs(args: argparse.Namespace, variables: dict, result: Plan) -> None:
     if (variables["incremental_cursor"] and not source) or (source and source.backfill):
         result.env_vars.append(f"{prefix}_END_VALUE (optional, backfills)")
     extra = source.packages if source else []
+    if source and args.destination == "duckdb" and "pyarrow" not in extra:
+        extra = [*extra, "pyarrow"]  # DuckDB pipelines of core sources write parquet load files
     result.packages = ["dagster-dlt", f"dlt[{args.destination}]", *extra]
 
 
