@@ -104,7 +104,7 @@ def test_filesystem_csv_through_parquet_lands_what_insert_values_landed(tmp_path
         # without the normalizer setting, arrow tables land without dlt's own columns
         ("sql", 'dlt.config["normalize.parquet_normalizer.add_dlt_id"] = True', "", "_dlt_id"),
         # the pandas backend hands JSON columns over as Python reprs, which DuckDB refuses
-        ("sql", 'backend="pyarrow"', 'backend="pandas"', "Malformed JSON"),
+        ("sql", 'backend={{ config["backend"] | py }}', 'backend="pandas"', "Malformed JSON"),
     ],
 )
 def test_the_comparison_fails_on_a_configuration_that_lands_differently(
