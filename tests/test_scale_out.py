@@ -63,7 +63,7 @@ defs = dg.Definitions(assets=[one], jobs=[job])
 
 @pytest.mark.slow
 def test_configured_executor_settings_are_checked_only_when_a_run_starts(tmp_path):
-    """ "`executor_def=dg.multiprocess_executor.configured({...})` is checked only when a run starts"."""
+    """Claim: "`multiprocess_executor.configured({...})` is checked only when a run starts"."""
     project, env = project_with(tmp_path, MULTIPROCESS_CONFIGURED)
     checked = run([DG, "check", "defs"], project, env)
     assert "All definitions loaded successfully." in checked.stdout + checked.stderr
