@@ -132,9 +132,10 @@ def _run_case(
                 prebuilt=prebuilt,
                 postgres_server=postgres_server,
             )
-            stack.callback(_collect_secrets, run, run_secrets)
             if case.server is not None:
                 run.server = stack.enter_context(RestApiServer.from_spec(case.server))
+            # Registered after the server, so it runs first, while {base_url} still expands.
+            stack.callback(_collect_secrets, run, run_secrets)
             for stage_name, action in _plan(case, prebuilt is not None):
                 result.stage = stage_name
                 action_start = time.monotonic()
