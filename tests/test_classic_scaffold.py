@@ -297,3 +297,23 @@ def test_missing_packages_end_in_one_line_not_a_traceback(tmp_path):
         "dagster is not installed in this env: uv add dagster"
     )
     assert tree_hash(project.root) == before
+
+
+def test_doctor_validates_a_scaffolded_code_location_and_maps_its_errors(tmp_path):
+    project, env = classic(tmp_path)
+    assert scaffold(project, env, "--incremental-cursor", "updated_at").returncode == 0
+    validate = "dagster definitions validate -m analytics.definitions"
+
+    def doctor() -> tuple[int, dict]:
+        done = run_script("doctor.py", "--json", cwd=project.root, env=env)
+        return done.returncode, {f["what"]: f for f in json.loads(done.stdout)["findings"]}
+
+    code, findings = doctor()
+    assert code == 0, findings
+    assert findings["project"]["detail"].startswith("classic code location ([tool.dagster] module_name")
+    assert findings[validate]["ok"] and "dg check defs" not in findings
+    module = project.package_dir / "shop.py"
+    module.write_text(module.read_text().replace('resources={"dlt_resource"', 'resources={"dlt"'))
+    code, findings = doctor()
+    assert code == 1 and not findings[validate]["ok"]
+    assert any("resource-with-key" in see for see in findings[validate]["see"]), findings[validate]
