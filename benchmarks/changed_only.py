@@ -53,8 +53,15 @@ def references_with_cases() -> Counter:
     )
 
 
+HEAD = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+
+
 def clone_of_head(target: Path) -> Path:
-    subprocess.run(["git", "clone", "--quiet", "--shared", str(ROOT), str(target)], check=True)
+    """A clone of the commit this run started at (every pass measures the same content)."""
+    subprocess.run(
+        ["git", "clone", "--quiet", "--shared", "--no-checkout", str(ROOT), str(target)], check=True
+    )
+    subprocess.run(["git", "checkout", "--quiet", HEAD], cwd=target, check=True)
     return target
 
 
@@ -81,7 +88,7 @@ def main() -> int:
     counts = references_with_cases()
     references = args.reference or sorted(counts)
     jobs = ["--jobs", str(args.jobs)]
-    print(f"fast mode with {args.jobs} jobs on {os.cpu_count()} CPUs")
+    print(f"fast mode with {args.jobs} jobs on {os.cpu_count()} CPUs, commit {HEAD[:12]}")
     rows = []
     with tempfile.TemporaryDirectory(prefix="dlt-dagster-bench-changed-") as scratch:
         scratch_dir = Path(scratch)
