@@ -21,6 +21,7 @@ SCENARIOS_DIR = Path(__file__).parent / "scenarios"
 EVALS_JSON = Path(__file__).parent / "evals.json"
 DECISIONS = SCENARIOS_DIR / "decisions.yaml"
 GRADING_KEYS = ("server", "env", "data_files", "sqlite", "expect", "steps")
+SOURCE_CONFIG_FILE = "source_config.yaml"  # a decision's source_config, for scaffold.py --source-config
 
 
 def prompts() -> dict[int, str]:
@@ -51,7 +52,9 @@ def scaffold_runs(decision: dict[str, Any]) -> list[list[str]]:
         "--schedule": decision.get("schedule"),
         "--parallel": str(decision["parallel"]) if "parallel" in decision else None,
     }
-    if decision.get("source") == "rest_api":
+    if "source_config" in decision:  # written to the data folder by scenario_case
+        options["--source-config"] = "{data_dir}/" + SOURCE_CONFIG_FILE
+    elif decision.get("source") == "rest_api":
         options["--base-url"] = "{base_url}"
     for flag, value in options.items():
         if value is not None:
@@ -86,6 +89,9 @@ def scenario_case(scenario_id: int, entry: dict[str, Any]) -> Case:
         "scaffold": scaffold_runs(decision),
         **{key: entry[key] for key in GRADING_KEYS if key in entry},
     }
+    if "source_config" in decision:
+        config = yaml.safe_dump(decision["source_config"], sort_keys=False)
+        data["data_files"] = {**data.get("data_files", {}), SOURCE_CONFIG_FILE: config}
     refusal = refusal_text(decision)
     if refusal:
         data["scaffold_fails_with"] = refusal
