@@ -9,6 +9,10 @@ defs folder of the project at --project-dir (default: the current directory). Ru
 with the project's own interpreter (`uv run python scaffold.py ...`: dagster and
 dagster-dg-cli bring jinja2, pyyaml and jsonschema) or standalone with `uv run scaffold.py`.
 
+--source-config PATH (YAML or JSON) describes the source in dlt's own vocabulary: a dlt
+RESTAPIConfig, or the SQL and filesystem formats of assets/templates/source-config/, with
+an optional `dagster:` block for partitions (scripts/source_config.py checks it first).
+
 It never overwrites a file unless --force, and then keeps a .bak copy; --dry-run prints
 the plan and writes nothing. It writes no secrets: it prints the env vars to set.
 

@@ -267,3 +267,25 @@ def test_a_missing_or_wrong_secret_fails_clearly_with_the_secret_masked(tmp_path
         right = _run_loads(loads, {**env, "SOURCES__SHOP__API_KEY": "the-right-key"}, tmp_path)
         assert right.returncode == 0, right.stderr
         assert {r.query.get("key") for r in api.requests} == {"WRONG-k3y-value", "the-right-key"}
+
+
+EXAMPLES = sorted((SCRIPTS.parent / "assets" / "templates" / "source-config" / "examples").glob("*.yaml"))
+
+
+def test_there_is_an_example_for_every_source_kind():
+    assert [p.stem for p in EXAMPLES] == ["filesystem", "rest_api", "sql_database"]
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+def test_each_shipped_example_config_scaffolds(tmp_path, capsys, scaffold_main, example):
+    """The examples in assets/templates/source-config/examples pass scaffold.py's checks
+    (dlt's validation, the JSON Schemas) and render code that compiles (--dry-run)."""
+    project, _ = new_project(tmp_path)
+    before = tree_hash(project.root)
+    code = scaffold_main(
+        [*BASE, "--source-config", str(example), "--project-dir", str(project.root), "--dry-run"]
+    )
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "would write" in out
+    assert tree_hash(project.root) == before
