@@ -74,6 +74,7 @@ KNOWN_ERRORS: tuple[tuple[str, str], ...] = (
         "connection to server at ... failed: Connection refused",
     ),
     (r"No module named 'psycopg'", "No module named 'psycopg'"),
+    (r"permission denied for database", "permission denied for database"),
     (r"ConfigFieldMissingException|Missing \d+ field\(s\) in configuration", "ConfigFieldMissingException"),
     (r"Relations no longer have fetchmany\(\)", "Relations no longer have fetchmany()"),
     (r"No module named 'pandas'", "No module named 'pandas'"),
