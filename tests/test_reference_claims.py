@@ -158,3 +158,144 @@ def test_component_translation_takes_the_asset_attributes_component_md_lists():
     assert listed <= set(translation), sorted(listed - set(translation))
     load = schema["$defs"]["DltLoadSpecModelModel"]["properties"]
     assert {"source", "pipeline", "translation", "partitions_def", "backfill_policy"} <= set(load)
+
+
+def test_skill_md_says_which_blocks_are_not_executed():
+    """SKILL.md's opening: blocks that are only schema-checked, run by a named test or
+    skipped exist, so SKILL.md must not claim that every command is executed."""
+    from evals import snippets
+    from evals.skill import SKILL_ROOT
+
+    plan = snippets.plan()
+    assert plan.coverage.skipped and plan.schema_blocks
+    text = (SKILL_ROOT / "SKILL.md").read_text(encoding="utf-8")
+    opening = text[text.index("# dlt on Dagster") : text.index("## Decide first")]
+    assert "Every command" not in opening
+    for kind in ("schema-checked", "named test", "skipped"):
+        assert kind in opening, kind
+
+
+STEP_PIDS = """\
+import os
+from pathlib import Path
+
+import dagster as dg
+
+
+def record(name):
+    @dg.asset(name=name)
+    def step() -> None:
+        Path(os.environ["PIDS_DIR"], name).write_text(f"{os.getpid()} {os.getppid()}")
+
+    return step
+
+
+defs = dg.Definitions(assets=[record("first"), record("second")])
+"""
+
+
+@pytest.mark.slow
+def test_dg_launch_assets_runs_each_step_in_a_subprocess_of_dg(tmp_path):
+    """jobs-and-schedules.md, Launching from the CLI: `dg launch --assets` steps run with the
+    assets' default executor, multiprocess: each step in a subprocess of `dg`."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from evals.project import create_project, isolated_env
+
+    project = create_project(tmp_path / "project", "evalproj")
+    (project.defs_dir / "steps.py").write_text(STEP_PIDS)
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    env = {**isolated_env(project, tmp_path), "PIDS_DIR": str(pids)}
+    dg = subprocess.Popen(
+        [str(Path(sys.executable).parent / "dg"), "launch", "--assets", "*"],
+        cwd=project.root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    output, _ = dg.communicate(timeout=300)
+    assert dg.returncode == 0, output[-3000:]
+    assert "Executing steps using multiprocess executor" in output
+    seen = {p.name: tuple(map(int, p.read_text().split())) for p in pids.iterdir()}
+    assert set(seen) == {"first", "second"}
+    (first_pid, first_parent), (second_pid, second_parent) = seen["first"], seen["second"]
+    assert len({first_pid, second_pid, dg.pid}) == 3  # two step processes, neither is dg
+    assert first_parent == second_parent == dg.pid
+
+
+def cursor_starts(tmp_path, monkeypatch, restore: bool, fresh_worker: bool) -> list:
+    """Two runs of an incremental resource through DagsterDltResource; the cursor's start
+    value in each. `fresh_worker` deletes the local pipelines folder after each run, as a new
+    container or run worker would start without it."""
+    import shutil
+
+    from dagster import materialize
+
+    monkeypatch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
+    monkeypatch.setenv("RESTORE_FROM_DESTINATION", "true" if restore else "false")
+    starts = []
+
+    @dlt.source
+    def counter():
+        @dlt.resource(primary_key="id", write_disposition="append")
+        def items(cursor=dlt.sources.incremental("id", initial_value=0)):  # noqa: B008 (dlt idiom)
+            starts.append(cursor.start_value)
+            yield [{"id": i} for i in range(1, 4)]
+
+        return items
+
+    pipelines_dir = tmp_path / "pipelines"
+    for _ in range(2):
+        pipeline = dlt.pipeline(
+            pipeline_name="cursor",
+            dataset_name="raw",
+            destination=dlt.destinations.duckdb(str(tmp_path / "cursor.duckdb")),
+            pipelines_dir=str(pipelines_dir),
+        )
+
+        @dlt_assets(dlt_source=counter(), dlt_pipeline=pipeline, name="cursor")
+        def assets(context: AssetExecutionContext, dlt: DagsterDltResource):
+            yield from dlt.run(context=context, dlt_source=counter())
+
+        assert materialize([assets], resources={"dlt": DagsterDltResource()}).success
+        if fresh_worker:
+            shutil.rmtree(pipelines_dir)
+    return starts
+
+
+@pytest.mark.parametrize(
+    ("restore", "fresh_worker", "second_start"),
+    [(True, True, 3), (True, False, 3), (False, False, 3), (False, True, 0)],
+)
+def test_incremental_cursors_survive_through_the_destination_or_the_local_folder(
+    tmp_path, monkeypatch, restore, fresh_worker, second_start
+):
+    """pythonic.md, Passing options to pipeline.run: with `restore_from_destination` on (the
+    default) the resource drops local state and dlt restores the cursor from the
+    destination, so a fresh worker keeps it; with it off only pending packages are dropped,
+    and the cursor lives only in the local pipelines folder (lost without it)."""
+    assert cursor_starts(tmp_path, monkeypatch, restore, fresh_worker) == [0, second_start]
+
+
+@pytest.mark.parametrize("defer", [False, True])
+def test_sql_database_connects_when_called_unless_reflection_is_deferred(tmp_path, monkeypatch, defer):
+    """component.md, loads.py and defs.yaml: "`sql_database(...)` connects to the database and
+    reflects its tables when it is called, unless it gets `defer_table_reflect=True`". The
+    database here is a SQLite file that does not exist yet: a connection creates it."""
+    from dlt.sources.sql_database import sql_database
+
+    monkeypatch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
+    database = tmp_path / "erp.db"
+    credentials = f"sqlite:///{database}"
+    if defer:
+        source = sql_database(credentials=credentials, table_names=["customers"], defer_table_reflect=True)
+        assert list(source.resources) == ["customers"]
+        assert not database.exists()  # nothing connected
+    else:
+        with pytest.raises(Exception, match="Could not reflect"):
+            sql_database(credentials=credentials, table_names=["customers"])
+        assert database.exists()  # the call connected (and found no such table)

@@ -114,39 +114,128 @@ def test_destination_credential_env_var_names(tmp_path, destination, variables, 
     assert python(code, tmp_path, env) == value
 
 
-WHERE_ASSET = """\
+BIGQUERY_CREDENTIALS = """\
+import dlt
+from dlt.common.configuration import resolve_configuration
+
+spec = dlt.destinations.bigquery().spec()
+config = resolve_configuration(spec, sections=("destination", "bigquery"), accept_partial=True)
+credentials = config.credentials
+print(credentials.project_id, credentials.client_email, credentials.is_resolved())
+"""
+
+
+def test_bigquery_private_key_alone_is_not_enough(tmp_path):
+    """secrets-and-env.md, Env var names: the BigQuery key needs `CLIENT_EMAIL` and
+    `PROJECT_ID` beside `PRIVATE_KEY`, or the whole JSON in `DESTINATION__BIGQUERY__CREDENTIALS`."""
+    prefix = "DESTINATION__BIGQUERY__CREDENTIALS"
+    only_key = clean_env(tmp_path, **{f"{prefix}__PRIVATE_KEY": "key-1"})
+    assert python(BIGQUERY_CREDENTIALS, tmp_path, only_key) == "None None False"
+    parts = {"PRIVATE_KEY": "key-1", "CLIENT_EMAIL": "a@p.iam", "PROJECT_ID": "p"}
+    three = clean_env(tmp_path, **{f"{prefix}__{k}": v for k, v in parts.items()})
+    assert python(BIGQUERY_CREDENTIALS, tmp_path, three) == "p a@p.iam True"
+    whole = '{"type": "service_account", "project_id": "p", "client_email": "a@p.iam", "private_key": "k"}'
+    assert python(BIGQUERY_CREDENTIALS, tmp_path, clean_env(tmp_path, **{prefix: whole})) == "p a@p.iam True"
+
+
+WHERE_MODULE = """\
 import os
 from pathlib import Path
 
 import dagster as dg
 import dlt
 
+# written when the module is imported (definitions load) and when the asset runs
+Path(os.environ["WHERE_OUT"]).write_text(
+    f"{os.getcwd()}|{dlt.config.get('sources.shop.page_size')}|{os.environ.get('FROM_DOT_ENV')}"
+)
+
 
 @dg.asset
 def where() -> None:
-    page_size = dlt.config.get("sources.shop.page_size")
-    Path(os.environ["WHERE_OUT"]).write_text(f"{os.getcwd()}|{page_size}")
+    Path(os.environ["WHERE_OUT"]).write_text(
+        f"{os.getcwd()}|{dlt.config.get('sources.shop.page_size')}|{os.environ.get('FROM_DOT_ENV')}"
+    )
 """
+
+
+def where_project(tmp_path):
+    """A project with `.dlt/config.toml` and `.env` at its root and a module that records the
+    working directory, the `.dlt/` value and the `.env` value it sees."""
+    project = create_project(tmp_path / "project", "evalproj")
+    write_config(project.root / ".dlt", 4)
+    (project.root / ".env").write_text("FROM_DOT_ENV=root\n")
+    (project.defs_dir / "where.py").write_text(WHERE_MODULE)
+    env = {**isolated_env(project, tmp_path), "WHERE_OUT": str(tmp_path / "where.txt")}
+    return project, env
+
+
+def dg_run(args, cwd, env, tmp_path) -> str:
+    (tmp_path / "where.txt").unlink(missing_ok=True)
+    dg = str(Path(sys.executable).parent / "dg")
+    done = subprocess.run([dg, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return (tmp_path / "where.txt").read_text()
 
 
 @pytest.mark.slow
 def test_dg_launch_runs_the_code_in_the_folder_it_was_started_from(tmp_path):
-    """secrets-and-env.md: "`dg launch` and `dg check defs` find the project from any
-    subfolder but run the code in the folder you start them from: run them from the project
-    root so `<project>/.dlt/` is found (from `src/<package>/` it is not)"."""
-    project = create_project(tmp_path / "project", "evalproj")
-    write_config(project.root / ".dlt", 4)
-    (project.defs_dir / "where.py").write_text(WHERE_ASSET)
-    env = {**isolated_env(project, tmp_path), "WHERE_OUT": str(tmp_path / "where.txt")}
-    dg = str(Path(sys.executable).parent / "dg")
-    seen = {}
+    """secrets-and-env.md: "`dg launch` runs the code in the folder you start it from (it
+    finds the project from any subfolder)"; from `src/<package>/` neither `<project>/.dlt/`
+    nor the project's `.env` is read, since dg reads `.env` from the working directory."""
+    project, env = where_project(tmp_path)
+    launch = ["launch", "--assets", "where"]
+    assert dg_run(launch, project.root, env, tmp_path) == f"{project.root}|4|root"
+    assert dg_run(launch, project.package_dir, env, tmp_path) == f"{project.package_dir}|None|None"
+
+
+@pytest.mark.slow
+def test_dg_check_defs_changes_to_the_project_root_first(tmp_path):
+    """secrets-and-env.md: "`dg check defs` and `dg dev` change to the project root before
+    they load the code", so `.dlt/` and `.env` of the root are read from any subfolder."""
+    project, env = where_project(tmp_path)
     for start in (project.root, project.package_dir):
-        done = subprocess.run(
-            [dg, "launch", "--assets", "where"], cwd=start, env=env, capture_output=True, text=True
-        )
-        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-        seen[start] = (tmp_path / "where.txt").read_text()
-    assert seen == {project.root: f"{project.root}|4", project.package_dir: f"{project.package_dir}|None"}
+        assert dg_run(["check", "defs"], start, env, tmp_path) == f"{project.root}|4|root", start
+
+
+@pytest.mark.slow
+def test_dg_dev_changes_to_the_project_root_first(tmp_path):
+    """secrets-and-env.md: `dg dev` started in `src/<package>/` loads the code in the project
+    root (with the root's `.dlt/` and `.env`). Runs the real `dg dev` until its code server
+    has loaded the definitions, then stops it."""
+    import os
+    import signal
+    import socket
+    import time
+
+    project, env = where_project(tmp_path)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    dg = str(Path(sys.executable).parent / "dg")
+    dev = subprocess.Popen(
+        [dg, "dev", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=project.package_dir,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        out = tmp_path / "where.txt"
+        deadline = time.monotonic() + 180
+        while not out.exists() and time.monotonic() < deadline and dev.poll() is None:
+            time.sleep(0.5)
+        assert out.exists(), f"dg dev did not load the definitions (exit {dev.poll()})"
+        time.sleep(0.5)  # the module writes the file in one call; let it finish
+        assert out.read_text() == f"{project.root}|4|root"
+    finally:
+        os.killpg(dev.pid, signal.SIGTERM)
+        try:
+            dev.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(dev.pid, signal.SIGKILL)
+            dev.wait()
 
 
 def test_dg_plus_create_env_exists(tmp_path):
