@@ -67,7 +67,7 @@ def two_at_once(project, env: dict[str, str], selections: tuple[str, str]) -> li
     outputs = []
     for launch in launches:
         try:
-            out, _ = launch.communicate(timeout=300)
+            out, _ = launch.communicate(timeout=900)  # a loaded 2-core machine is slow
         except subprocess.TimeoutExpired:
             launch.kill()
             out, _ = launch.communicate()
@@ -96,7 +96,8 @@ def test_two_runs_at_once_on_one_file_both_succeed_with_a_pool_limit(tmp_path, g
     selections, tables = PROJECTS[group]
     project, env = new_project(tmp_path, group)
 
-    collide(project, env, selections)  # the same instance without a limit: one run fails
+    if group == "pools":  # the same instance without a limit: one run fails (the race, once)
+        collide(project, env, selections)
 
     home_yaml = Path(env["DAGSTER_HOME"]) / "dagster.yaml"
     home_yaml.write_text(home_yaml.read_text() + pool_limit_yaml(), encoding="utf-8")

@@ -173,7 +173,7 @@ def where_project(tmp_path):
 def dg_run(args, cwd, env, tmp_path) -> str:
     (tmp_path / "where.txt").unlink(missing_ok=True)
     dg = str(Path(sys.executable).parent / "dg")
-    done = subprocess.run([dg, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run([dg, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return (tmp_path / "where.txt").read_text()
 
@@ -223,7 +223,7 @@ def test_dg_dev_changes_to_the_project_root_first(tmp_path):
     )
     try:
         out = tmp_path / "where.txt"
-        deadline = time.monotonic() + 180
+        deadline = time.monotonic() + 600
         while not out.exists() and time.monotonic() < deadline and dev.poll() is None:
             time.sleep(0.5)
         assert out.exists(), f"dg dev did not load the definitions (exit {dev.poll()})"
