@@ -7,9 +7,11 @@ distribution of the interpreter running the harness, at the same versions, excep
 its dg commands run with that venv's real `dg`. Fast mode cannot do this: its warm process
 has every package imported already.
 
-A case that names `with_packages` (pinned requirements such as `dagster-k8s==0.29.27`) gets
+A case that names `with_packages` (`dagster-k8s`, or pinned: `dagster-k8s==0.29.27`) gets
 the same venv plus those, installed with their dependencies under the harness's versions as
-constraints, so dagster, dlt and the rest stay exactly what the harness runs. That is how a
+constraints, so dagster, dlt and the rest stay exactly what the harness runs; an unpinned
+name resolves to the release that fits them (for a Dagster integration, the one paired with
+the installed dagster, so the version matrix's older sets get their own). That is how a
 block is checked against a package the harness itself does not ship (dagster-k8s's real
 executor config schema, say).
 
@@ -69,16 +71,17 @@ def requirements_without(packages: list[str], installed: dict[str, str]) -> list
     return [f"{name}=={version}" for name, version in sorted(installed.items()) if name not in removed]
 
 
-PINNED = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>[A-Za-z0-9.+!-]+)$")
+REQUIREMENT = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(==(?P<version>[A-Za-z0-9.+!-]+))?$")
 
 
-def extra_requirements(requirements: list[str], installed: dict[str, str]) -> dict[str, str]:
-    """name -> version of each `name==version` to add; refuses what is unpinned or already there."""
-    extra: dict[str, str] = {}
+def extra_requirements(requirements: list[str], installed: dict[str, str]) -> dict[str, str | None]:
+    """name -> pinned version (None: whichever fits the harness's versions) of each package to add;
+    refuses what is malformed or already there."""
+    extra: dict[str, str | None] = {}
     for requirement in requirements:
-        match = PINNED.match(requirement)
+        match = REQUIREMENT.match(requirement)
         if match is None:
-            raise EnvironmentBuildError(f"{requirement!r} is not pinned as name==version")
+            raise EnvironmentBuildError(f"{requirement!r} is not `name` or `name==version`")
         name = canonicalize_name(match["name"])
         if name in installed:
             raise EnvironmentBuildError(
@@ -114,7 +117,7 @@ def build(target: Path, without: list[str] = (), with_: list[str] = (), timeout:
         # The harness's versions constrain the new packages' dependencies, so nothing it runs moves.
         _uv(
             [uv, "pip", "install", "--quiet", "--python", python, "-c", str(requirements_file)]
-            + [f"{name}=={version}" for name, version in extra.items()],
+            + [f"{name}=={version}" if version else name for name, version in extra.items()],
             timeout,
         )
     _assert_absent(Path(python), list(without))
@@ -128,18 +131,21 @@ def _uv(args: list[str], timeout: float) -> None:
         raise EnvironmentBuildError(f"`{' '.join(args[1:3])}` failed:\n{done.stdout}{done.stderr}")
 
 
-def _assert_present(python: Path, extra: dict[str, str]) -> None:
+def _assert_present(python: Path, extra: dict[str, str | None]) -> None:
     if not extra:
         return
     probe = (
         "import sys\nfrom importlib import metadata\nfor n in sys.argv[1:]:\n    print(metadata.version(n))\n"
     )
     done = subprocess.run([str(python), "-c", probe, *extra], capture_output=True, text=True, timeout=60)
-    if done.returncode != 0 or done.stdout.split() != list(extra.values()):
-        last_line = (done.stderr.strip().splitlines() or [f"found {done.stdout.split()}"])[-1]
-        raise EnvironmentBuildError(
-            f"the environment lacks {', '.join(f'{n}=={v}' for n, v in extra.items())}: {last_line}"
-        )
+    found = done.stdout.split()
+    as_pinned = len(found) == len(extra) and all(
+        version in (None, seen) for version, seen in zip(extra.values(), found, strict=True)
+    )
+    if done.returncode != 0 or not as_pinned:
+        last_line = (done.stderr.strip().splitlines() or [f"found {found}"])[-1]
+        shown = ", ".join(f"{n}=={v}" if v else n for n, v in extra.items())
+        raise EnvironmentBuildError(f"the environment lacks {shown}: {last_line}")
 
 
 def _assert_absent(python: Path, packages: list[str]) -> None:

@@ -38,19 +38,23 @@ def test_the_built_environment_lacks_the_package_and_keeps_the_rest(tmp_path):
     assert (bin_dir / "dg").is_file()
 
 
-def test_extra_requirements_must_be_pinned_and_new():
+def test_extra_requirements_are_new_names_pinned_or_not():
     installed = {"dagster": "1.13.27", "dlt": "1.31.0"}
-    assert environments.extra_requirements(["Dagster_K8s==0.29.27"], installed) == {"dagster-k8s": "0.29.27"}
-    with pytest.raises(EnvironmentBuildError, match="'dagster-k8s' is not pinned as name==version"):
-        environments.extra_requirements(["dagster-k8s"], installed)
+    assert environments.extra_requirements(["Dagster_K8s==0.29.27", "dagster-aws"], installed) == {
+        "dagster-k8s": "0.29.27",
+        "dagster-aws": None,
+    }
+    with pytest.raises(EnvironmentBuildError, match="'dagster-k8s>=0.29' is not `name` or `name==version`"):
+        environments.extra_requirements(["dagster-k8s>=0.29"], installed)
     with pytest.raises(EnvironmentBuildError, match="has dagster==1.13.27 already"):
         environments.extra_requirements(["dagster==1.13.0"], installed)
 
 
 @pytest.mark.slow
 def test_the_built_environment_adds_the_package_and_moves_nothing_else(tmp_path):
-    """dagster-k8s comes with its own dependencies (kubernetes), while dagster stays the harness's."""
-    bin_dir = environments.build(tmp_path / "venv", with_=["dagster-k8s==0.29.27"])
+    """dagster-k8s, unpinned, comes as the release paired with the harness's dagster (0.29.27 for
+    1.13.27), with its own dependencies (kubernetes), while dagster stays the harness's."""
+    bin_dir = environments.build(tmp_path / "venv", with_=["dagster-k8s"])
     probe = (
         "from importlib import metadata\n"
         "import dagster_k8s, kubernetes\n"
@@ -58,4 +62,7 @@ def test_the_built_environment_adds_the_package_and_moves_nothing_else(tmp_path)
     )
     done = subprocess.run([str(bin_dir / "python"), "-c", probe], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == [metadata.version("dagster"), "0.29.27", metadata.version("dlt")]
+    dagster = metadata.version("dagster")
+    _, minor, patch = dagster.split(".")
+    paired = f"0.{int(minor) + 16}.{patch}"  # dagster 1.N.P goes with integrations 0.(N+16).P
+    assert done.stdout.split() == [dagster, paired, metadata.version("dlt")]
