@@ -1,20 +1,30 @@
-"""Where the skill lives, and its templating module (scripts/templating.py), for the harness."""
+"""Where the skill lives, and the one path by which the harness imports the skill's scripts.
+
+The skill's scripts (scripts/*.py) are standalone programs that an agent runs in a user's
+project; each imports its siblings as top-level modules (`import templating`), with the
+scripts folder first on sys.path. The harness imports them the same way, and only here:
+`from evals.skill import templating` (or dg_project, schema_problems, validate). So what the evals prove
+is the very module an agent runs, loaded once under its own name.
+"""
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
-SKILL_ROOT = Path(__file__).resolve().parent.parent
+SCRIPTS_DIR = Path(__file__).resolve().parent.parent / "scripts"
+if str(SCRIPTS_DIR) not in sys.path:
+    sys.path.append(str(SCRIPTS_DIR))  # last: it shadows nothing installed
 
+import dg_project  # noqa: E402
+import schema_problems  # noqa: E402
+import templating  # noqa: E402
+import validate  # noqa: E402
 
-def _load_templating():
-    spec = importlib.util.spec_from_file_location("templating", SKILL_ROOT / "scripts" / "templating.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("templating", module)
-    spec.loader.exec_module(module)
-    return module
+for _module in (dg_project, schema_problems, templating, validate):
+    if Path(_module.__file__).resolve().parent != SCRIPTS_DIR:
+        raise ImportError(f"{_module.__name__} was imported from {_module.__file__}, not from {SCRIPTS_DIR}")
 
+SKILL_ROOT = templating.SKILL_ROOT
 
-templating = _load_templating()
+__all__ = ["SCRIPTS_DIR", "SKILL_ROOT", "dg_project", "schema_problems", "templating", "validate"]

@@ -168,7 +168,7 @@ def variables_from(args: argparse.Namespace) -> dict:
         try:
             templating.resolve_variables(variables_from(check))
         except templating.TemplateError as exc:
-            raise ScaffoldError(_one_line_per_problem(str(exc)), EXIT_INVALID) from exc
+            raise ScaffoldError(_one_line_per_problem(exc), EXIT_INVALID) from exc
         raise ScaffoldError(
             f"verified source {args.source!r}: dlt init clones it from GitHub, which needs network access. "
             f"With network, run: uv run dg scaffold defs dagster_dlt.DltLoadCollectionComponent "
@@ -238,7 +238,7 @@ def plan(args: argparse.Namespace) -> Plan:
     try:
         rendered = templating.render(args.approach, given)
     except templating.TemplateError as exc:
-        raise ScaffoldError(_one_line_per_problem(str(exc)), EXIT_INVALID) from exc
+        raise ScaffoldError(_one_line_per_problem(exc), EXIT_INVALID) from exc
     variables = templating.resolve_variables(given)
     if project.kind != project_kind.DG:
         return _classic(args, project, rendered, variables)
@@ -295,25 +295,23 @@ def _classic(
 NAME_RULE = "use lowercase letters, digits and _, starting with a letter or _ (no '/', '.', '-' or '..')"
 
 
-def _one_line_per_problem(message: str) -> str:
-    """One readable line per problem found by the variables' JSON Schema."""
-    lines = [line.strip() for line in message.splitlines() if line.strip()]
-    if lines and lines[0].startswith("invalid template variables"):
-        lines = lines[1:]
+def _one_line_per_problem(error: templating.TemplateError) -> str:
+    """One readable line per problem: the variables' schema violations, worded for a user."""
+    if not error.problems:
+        return str(error)
     readable = []
-    for line in lines:
-        field_name, _, problem = line.partition(": ")
-        if "does not match '^[a-z_][a-z0-9_]" in problem:
-            value = problem.split(" does not match")[0]
-            readable.append(f"{field_name} {value} is not a valid name: {NAME_RULE}")
-        elif " should not be valid under {'enum': [" in problem:
-            value = problem.split(" should not be valid under")[0]
-            readable.append(f"{field_name} {value} is a Python keyword: choose another name")
-        elif " is not one of " in problem:
-            value, _, choices = problem.partition(" is not one of ")
-            readable.append(f"{field_name} {value} is not supported; choose one of: {choices.strip('[]')}")
+    for problem in error.problems:
+        name, value = problem.where, repr(problem.value)
+        if problem.keyword == "pattern" and str(problem.expected).startswith("^[a-z_][a-z0-9_]"):
+            readable.append(f"{name} {value} is not a valid name: {NAME_RULE}")
+        elif problem.keyword == "not" and "enum" in problem.expected:
+            readable.append(f"{name} {value} is a Python keyword: choose another name")
+        elif problem.keyword == "enum":
+            readable.append(
+                f"{name} {value} is not supported; choose one of: {', '.join(map(repr, problem.expected))}"
+            )
         else:
-            readable.append(line)
+            readable.append(str(problem))
     return "\n".join(readable)
 
 

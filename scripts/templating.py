@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import jsonschema
 import yaml
+from schema_problems import Problem, schema_problems  # a sibling: scripts/ is on sys.path
 
 SKILL_ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,7 +41,14 @@ APPROACHES = ("component", "pythonic", "asset")
 
 
 class TemplateError(Exception):
-    """A template or its variables are wrong; the message names what and where."""
+    """A template or its variables are wrong; the message names what and where.
+
+    `problems` holds each schema violation of the variables, for callers that word them.
+    """
+
+    def __init__(self, message: str, problems: tuple[Problem, ...] = ()):
+        super().__init__(message)
+        self.problems = problems
 
 
 @dataclass(frozen=True)
@@ -68,10 +75,10 @@ def resolve_variables(given: dict[str, Any], templates_dir: Path = TEMPLATES_DIR
     """Validate variables against variables.schema.json and fill in the defaults."""
     schema_path = templates_dir / "variables.schema.json"
     schema = json.loads(schema_path.read_text(encoding="utf-8"))
-    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(given), key=lambda e: list(e.path))
-    if errors:
-        lines = [f"{'/'.join(map(str, e.path)) or '(variables)'}: {e.message}" for e in errors]
-        raise TemplateError("invalid template variables:\n  " + "\n  ".join(lines))
+    problems = schema_problems(schema, given, root="(variables)")
+    if problems:
+        lines = "\n  ".join(map(str, problems))
+        raise TemplateError(f"invalid template variables:\n  {lines}", tuple(problems))
     resolved = {name: prop["default"] for name, prop in schema["properties"].items() if "default" in prop}
     resolved.update(given)
     pipeline_name = resolved["pipeline_name"]

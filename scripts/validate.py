@@ -19,12 +19,18 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import unquote, urlsplit
 
-import jsonschema
 import yaml
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+if str(Path(__file__).resolve().parent) not in sys.path:  # run as a script from elsewhere
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+from schema_problems import schema_problems  # noqa: E402 (a sibling in scripts/)
 
 SCHEMA = json.loads((Path(__file__).resolve().parent / "frontmatter.schema.json").read_text(encoding="utf-8"))
 MAX_LINES = 500
@@ -46,10 +52,7 @@ def split_frontmatter(text: str) -> tuple[dict, str]:
 
 
 def frontmatter_problems(meta: dict, skill_dir: Path) -> list[str]:
-    problems = [
-        f"frontmatter {'/'.join(map(str, e.path)) or '(root)'}: {e.message}"
-        for e in sorted(jsonschema.Draft202012Validator(SCHEMA).iter_errors(meta), key=lambda e: list(e.path))
-    ]
+    problems = [f"frontmatter {problem}" for problem in schema_problems(SCHEMA, meta)]
     if isinstance(meta.get("name"), str) and skill_dir.resolve().name != meta["name"]:
         problems.append(
             f"folder name {skill_dir.resolve().name!r} must equal the skill name {meta['name']!r}"
@@ -68,26 +71,81 @@ def budget_problems(text: str) -> list[str]:
     return problems
 
 
-def relative_links(markdown: str) -> list[tuple[str, int]]:
-    """(target, line) of every relative link and image in a Markdown text."""
+@dataclass(frozen=True)
+class Link:
+    source: Path  # the Markdown file that holds the link
+    line: int  # 1-based line of the link
+    target: str  # as written
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.line}: {self.target}"
+
+
+def _walk(tokens: list[Token], line: int = 0) -> Iterator[tuple[Token, int]]:
+    """Each token with the 1-based line of the nearest block before it that has a map."""
+    for token in tokens:
+        if token.map:
+            line = token.map[0] + 1
+        yield token, line
+        if token.children:
+            yield from _walk(token.children, line)
+
+
+def links_in(markdown_file: Path) -> list[Link]:
+    """Every inline link, image and reference-style link (not link-like text inside code)."""
+    text = markdown_file.read_text(encoding="utf-8")
+    lines = text.splitlines()
     found = []
-    for token in MarkdownIt().parse(markdown):
-        for child in token.children or []:
-            target = child.attrs.get("href") or child.attrs.get("src") if child.attrs else None
-            if target and not urlparse(target).scheme and not target.startswith(("#", "//", "mailto:")):
-                found.append((target, (token.map[0] + 1) if token.map else 0))
+    for token, line in _walk(MarkdownIt("commonmark").parse(text)):
+        if token.type == "link_open":
+            target = str(token.attrs.get("href", ""))
+        elif token.type == "image":
+            target = str(token.attrs.get("src", ""))
+        else:
+            continue
+        # blocks such as table rows carry no line of their own: find the link's line
+        exact = next((n for n in range(max(line, 1), len(lines) + 1) if target in lines[n - 1]), line)
+        found.append(Link(markdown_file, exact, target))
     return found
 
 
-def link_problems(skill_dir: Path, files: list[Path]) -> tuple[list[str], set[Path]]:
-    problems, targets = [], set()
+def local_target(link: Link, root: Path) -> Path | None:
+    """The file a relative link points at (a leading "/" means `root`); None for a URL (a scheme
+    or host: not fetched) or a bare #fragment. A link's #fragment is ignored."""
+    parts = urlsplit(link.target)
+    if parts.scheme or parts.netloc or not parts.path:
+        return None
+    path = unquote(parts.path)
+    base = root if path.startswith("/") else link.source.parent
+    return (base / path.lstrip("/")).resolve()
+
+
+def broken_links(root: Path, files: list[Path]) -> list[tuple[Link, str]]:
+    """(link, why) for each relative link in `files` whose target is missing or outside `root`."""
+    root = root.resolve()
+    broken = []
     for file in files:
-        for target, line in relative_links(file.read_text(encoding="utf-8")):
-            path = (file.parent / unquote(target.split("#", 1)[0])).resolve()
-            targets.add(path)
-            if not path.exists():
-                problems.append(f"{file.relative_to(skill_dir)}:{line}: link to {target} does not resolve")
-    return problems, targets
+        for link in links_in(file):
+            target = local_target(link, root)
+            if target is None:
+                continue
+            if not target.exists():
+                broken.append((link, "does not resolve"))
+            elif not target.is_relative_to(root):
+                broken.append((link, f"points outside {root.name}/"))
+    return broken
+
+
+def link_problems(skill_dir: Path, files: list[Path]) -> list[str]:
+    return [
+        f"{link.source.relative_to(skill_dir)}:{link.line}: link to {link.target} {why}"
+        for link, why in broken_links(skill_dir, files)
+    ]
+
+
+def linked_files(skill_dir: Path, files: list[Path]) -> set[Path]:
+    targets = (local_target(link, skill_dir.resolve()) for file in files for link in links_in(file))
+    return {target for target in targets if target is not None}
 
 
 def has_contents(text: str) -> bool:
@@ -116,9 +174,8 @@ def validate(skill_dir: Path) -> list[str]:
             for p in sorted(references.iterdir())
             if p.is_dir()
         ]
-    found, _ = link_problems(skill_dir, [skill_md, *reference_files])
-    problems += found
-    _, from_skill = link_problems(skill_dir, [skill_md])
+    problems += link_problems(skill_dir, [skill_md, *reference_files])
+    from_skill = linked_files(skill_dir, [skill_md])
     problems += [
         f"references/{p.name} is not linked from SKILL.md"
         for p in reference_files
