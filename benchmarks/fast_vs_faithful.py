@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from evals.stages import STAGES
+from evals.cases import Stage
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -55,7 +55,7 @@ def import_seconds() -> float:
 
 def stage_medians(report: dict) -> str:
     parts = []
-    for stage in STAGES:
+    for stage in Stage:
         values = [c["stage_seconds"][stage] for c in report["cases"] if stage in c["stage_seconds"]]
         if values:
             parts.append(f"{stage} {statistics.median(values):.2f}s")

@@ -17,13 +17,13 @@ from __future__ import annotations
 import json
 import shlex
 import shutil
-import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from evals.cases import Case
+from evals.commands import run_command
 from evals.project import create_project, isolated_env
 from evals.rest_server import RestApiServer
 from evals.runner import run_case
@@ -82,6 +82,7 @@ def run_agent(case: Case, agent_cmd: str, with_skill: bool, timeout: float) -> A
         workdir = Path(scratch)
         project = create_project(workdir / "project", "agentproj")
         env = isolated_env(project, workdir / "case")
+        # one server: the agent is told its URL, and the grading reads its request log
         server = RestApiServer.from_spec(case.server).start() if case.server else None
         try:
             if server is not None:
@@ -92,20 +93,12 @@ def run_agent(case: Case, agent_cmd: str, with_skill: bool, timeout: float) -> A
             before = defs_files(project.defs_dir)
             command = agent_cmd.format(prompt=shlex.quote(prompt), workdir=shlex.quote(str(project.root)))
             start = time.monotonic()
-            try:
-                done = subprocess.run(
-                    command,
-                    shell=True,
-                    cwd=project.root,
-                    env=env,
-                    capture_output=True,
-                    text=True,
-                    timeout=timeout,
-                    stdin=subprocess.DEVNULL,
-                )
-                output, code = done.stdout + done.stderr, done.returncode
-            except subprocess.TimeoutExpired as exc:
-                output, code = f"agent timed out after {timeout:g}s: {exc}", None
+            # a shell command line, as the user wrote it; run_command kills its whole process
+            # group at the timeout (the agent and whatever it started)
+            done = run_command(["/bin/sh", "-c", command], project.root, env, timeout)
+            output, code = done.output, done.returncode
+            if done.timed_out:
+                output = f"agent timed out after {timeout:g}s\n{output}"
             seconds = time.monotonic() - start
             tokens = tokens_from(output)
             if code != 0:
@@ -117,7 +110,7 @@ def run_agent(case: Case, agent_cmd: str, with_skill: bool, timeout: float) -> A
                 ok = not written
                 detail = "wrote nothing, as it should ask or refer" if ok else f"scaffolded anyway: {written}"
                 return AgentResult(case.name, with_skill, ok, seconds, tokens, detail)
-            graded = run_case(case, prebuilt=project.root)
+            graded = run_case(case, prebuilt=project.root, server=server)
             detail = "graded: all assertions hold" if graded.passed else f"{graded.stage}: {graded.message}"
             return AgentResult(case.name, with_skill, graded.passed, seconds, tokens, detail)
         finally:

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import yaml
+
+from evals.skill import schema_problems
 
 CASES_DIR = Path(__file__).parent / "cases"
 SCHEMA = json.loads((Path(__file__).parent / "case.schema.json").read_text(encoding="utf-8"))
@@ -28,6 +30,20 @@ class CaseError(Exception):
 
 
 POSTGRES = "postgres"  # a table expectation's `database` naming the case's PostgreSQL database
+
+
+class Stage(str, Enum):
+    """The stages of a case, in the order they run; a result names the last one reached."""
+
+    RENDER = "render"
+    CHECK = "check"
+    MATERIALIZE = "materialize"
+    ASSERT = "assert"
+
+    def __str__(self) -> str:  # "check", not "Stage.CHECK", in messages and reports
+        return self.value
+
+    __format__ = str.__format__
 
 
 @dataclass(frozen=True)
@@ -63,6 +79,16 @@ class Expect:
     loads: tuple[LoadExpectation, ...] = ()
 
 
+# `dg launch` options and the Launch fields they set: the one table both ways use.
+LAUNCH_FLAGS = (
+    ("--assets", "assets"),
+    ("--job", "job"),
+    ("--partition", "partition"),
+    ("--partition-range", "partition_range"),
+    ("--config-json", "config"),
+)
+
+
 @dataclass(frozen=True)
 class Launch:
     assets: str | None = None
@@ -72,6 +98,32 @@ class Launch:
     config: dict[str, Any] | None = None
     env: dict[str, str] = field(default_factory=dict)
     fails_with: str | None = None
+
+    def to_argv(self) -> list[str]:
+        """The `dg launch` options of this step; all assets when it names neither assets nor a job."""
+        values = {**vars(self), "assets": self.assets if self.assets or self.job else "*"}
+        argv = []
+        for flag, name in LAUNCH_FLAGS:
+            value = values[name]
+            if value is not None:
+                argv += [flag, json.dumps(value) if name == "config" else value]
+        return argv
+
+    @classmethod
+    def from_argv(cls, argv: list[str], **fields: Any) -> Launch:
+        """The step that `dg launch ARGV` runs (ARGV: its options); ValueError for any other option."""
+        by_flag = dict(LAUNCH_FLAGS)
+        values: dict[str, Any] = {}
+        words = list(argv)
+        while words:
+            flag = words.pop(0)
+            if flag not in by_flag:
+                raise ValueError(f"unknown dg launch option {flag!r} (known: {', '.join(by_flag)})")
+            if not words:
+                raise ValueError(f"dg launch option {flag} needs a value")
+            value = words.pop(0)
+            values[by_flag[flag]] = json.loads(value) if flag == "--config-json" else value
+        return cls(**values, **fields)
 
 
 @dataclass(frozen=True)
@@ -108,9 +160,9 @@ class Case:
     env: dict[str, str] = field(default_factory=dict)
     check_fails_with: str | None = None
     timeout: float = 300
-    description: str = ""
     without_packages: tuple[str, ...] = ()  # run in an environment lacking these (evals/environments.py)
     with_packages: tuple[str, ...] = ()  # ... or holding these too, pinned `name==version`
+    project_kind: str = "dg"  # which kind of project it builds and runs (evals/kinds.py)
 
     @property
     def expected_cost(self) -> int:
@@ -123,10 +175,6 @@ class Case:
     def own_environment(self) -> bool:
         """True when the case runs in a venv of its own (evals/environments.py)."""
         return bool(self.without_packages or self.with_packages)
-
-    @property
-    def expectations(self) -> tuple[Expect, ...]:
-        return tuple(s for s in self.steps if isinstance(s, Expect))
 
 
 def _expect(data: dict[str, Any]) -> Expect:
@@ -192,10 +240,9 @@ def _scaffold_runs(value: Any) -> tuple[tuple[str, ...], ...] | None:
 
 def case_from_data(data: Any, path: Path) -> Case:
     """Validate parsed case data; `path` is where it came from (named in every error)."""
-    errors = sorted(jsonschema.Draft202012Validator(SCHEMA).iter_errors(data), key=lambda e: list(e.path))
-    if errors:
-        details = "; ".join(f"{'/'.join(map(str, e.path)) or '(case)'}: {e.message}" for e in errors)
-        raise CaseError(f"{path}: invalid case: {details}")
+    problems = schema_problems.schema_problems(SCHEMA, data, root="(case)")
+    if problems:
+        raise CaseError(f"{path}: invalid case: {'; '.join(map(str, problems))}")
     problem = _shape_problem(data)
     if problem:
         raise CaseError(f"{path}: invalid case: {problem}")
@@ -222,9 +269,9 @@ def case_from_data(data: Any, path: Path) -> Case:
         env=data.get("env", {}),
         check_fails_with=data.get("check", {}).get("fails_with"),
         timeout=data.get("timeout", 300),
-        description=data.get("description", ""),
         without_packages=tuple(data.get("without_packages", [])),
         with_packages=tuple(data.get("with_packages", [])),
+        project_kind=data.get("project_kind", "dg"),
     )
 
 
@@ -236,13 +283,11 @@ def load_case(path: Path) -> Case:
     return case_from_data(data, path)
 
 
-def discover(cases_dir: Path = CASES_DIR, select: str | None = None) -> list[Case]:
-    """All cases in cases_dir (sorted by file name); `select` keeps names containing it."""
+def discover(cases_dir: Path = CASES_DIR) -> list[Case]:
+    """All cases in cases_dir, sorted by file name (evals/selection.py picks which run)."""
     cases = [load_case(p) for p in sorted(cases_dir.glob("*.yaml"))]
     names = [c.name for c in cases]
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
         raise CaseError(f"{cases_dir}: duplicate case names: {', '.join(duplicated)}")
-    if select:
-        cases = [c for c in cases if select in c.name]
     return cases

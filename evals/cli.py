@@ -3,6 +3,14 @@
 Fast mode (the default) runs every `dg` command in a fork of a warm process and cases in
 parallel; --faithful runs the real `dg` executable per command, one case at a time, as a
 user would. Both run the same cases through the same stages.
+
+Subcommands (`dlt-dagster-evals NAME --help` for each; without one, the evals run):
+  run          the evals (the default)
+  walkthrough  SKILL.md's quick start, command by command as written (evals/walkthrough.py)
+  matrix       the evals with an older set of versions (evals/matrix.py)
+  bench        a benchmark of benchmarks/ (default fast_vs_faithful)
+  summary      Markdown of pytest's JUnit XML and the walkthrough's JSON, for CI
+  links        every relative Markdown link under a folder resolves
 """
 
 from __future__ import annotations
@@ -12,20 +20,23 @@ import json
 import os
 import sys
 import threading
-from dataclasses import replace
+from collections.abc import Callable
 from pathlib import Path
 
 from evals import changed, report, scenarios, shards, snippets, troubleshooting
 from evals.cases import CASES_DIR, Case, CaseError, discover
 from evals.commands import DEFAULT_MAX_FILE_BYTES
-from evals.project import clean_env
+from evals.options import RunOptions
 from evals.runner import CaseResult, Interrupted, run_cases
-from evals.skill import templating
+from evals.selection import Selection, select
+from evals.skill import SKILL_ROOT, templating
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="dlt-dagster-evals", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="dlt-dagster-evals [run]",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("-k", dest="select", help="run only cases whose name contains this")
     parser.add_argument("--faithful", action="store_true", help="run the real dg CLI per command")
@@ -111,20 +122,79 @@ def write_reports(args: argparse.Namespace, results: list[CaseResult]) -> None:
             handle.write(summary)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+def run_options(args: argparse.Namespace) -> RunOptions:
+    """The run's options, chosen once from the command line."""
+    return RunOptions(
+        faithful=args.faithful,
+        jobs=args.jobs or (1 if args.faithful else os.cpu_count() or 1),
+        timeout=args.timeout,
+        keep=args.keep,
+        max_file_bytes=args.max_file_mb << 20,
+        templates_dir=args.templates,
+    )
+
+
+def bench(argv: list[str]) -> int:
+    """Run benchmarks/NAME.py (default fast_vs_faithful) with the remaining arguments."""
+    import runpy
+
+    name = argv[0] if argv and not argv[0].startswith("-") else "fast_vs_faithful"
+    rest = argv[1:] if argv and argv[0] == name else argv
+    script = SKILL_ROOT / "benchmarks" / f"{name}.py"
+    if not script.is_file():
+        known = ", ".join(sorted(p.stem for p in script.parent.glob("*.py")))
+        print(f"error: no benchmark {name!r} (known: {known})", file=sys.stderr)
+        return 2
+    saved = sys.argv
+    sys.argv = [str(script), *rest]
     try:
-        cases = discover(args.cases, args.select)
+        runpy.run_path(str(script), run_name="__main__")
+    except SystemExit as exit_:
+        return exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+    finally:
+        sys.argv = saved
+    return 0
+
+
+def _subcommands() -> dict[str, Callable[[list[str]], int]]:
+    from evals import matrix, walkthrough
+    from evals.tools import ci_summary, links
+
+    return {
+        "run": run,
+        "walkthrough": walkthrough.main,
+        "matrix": matrix.main,
+        "bench": bench,
+        "summary": ci_summary.main,
+        "links": links.main,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`dlt-dagster-evals [SUBCOMMAND] ...`: without a subcommand, the evals run."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    subcommands = _subcommands()
+    if argv and argv[0] in subcommands:
+        return subcommands[argv[0]](argv[1:])
+    return run(argv)
+
+
+def run(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    selection = Selection(name_contains=args.select)
+    try:
+        cases = discover(args.cases)
         docs = None if args.no_docs else snippets.plan()
     except CaseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.agent_cmd:
-        return run_agent_scenarios(args)
+        return run_agent_scenarios(args, selection)
     if docs is not None:
-        cases += [c for c in docs.cases if not args.select or args.select in c.name]
+        cases += docs.cases
     if not args.no_scenarios:
-        cases += [c for c in scenarios.load_cases() if not args.select or args.select in c.name]
+        cases += scenarios.load_cases()
+    cases = select(cases, selection)
     try:
         if args.changed_since:
             cases, docs = changed.apply(args.changed_since, cases, docs)
@@ -137,26 +207,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if not cases and not (args.changed_since or args.shard):
-        where = f"{args.cases}" + (f" matching {args.select!r}" if args.select else "")
-        print(f"error: no cases found in {where}", file=sys.stderr)
+        print(f"error: no cases found in {args.cases}{selection.describe()}", file=sys.stderr)
         return 2
-    if args.timeout is not None:
-        cases = [replace(case, timeout=args.timeout) for case in cases]
-    jobs = args.jobs or (1 if args.faithful else os.cpu_count() or 1)
-    mode = "faithful (real dg CLI per command)" if args.faithful else "fast (warm forks)"
-    print(f"running {len(cases)} case(s), {jobs} at a time, {mode}", flush=True)
+    options = run_options(args)
+    mode = "faithful (real dg CLI per command)" if options.faithful else "fast (warm forks)"
+    print(f"running {len(cases)} case(s), {options.jobs} at a time, {mode}", flush=True)
     progress = Progress(len(cases))
     try:
-        results = run_cases(
-            cases,
-            templates_dir=args.templates,
-            keep=args.keep,
-            jobs=jobs,
-            faithful=args.faithful,
-            on_start=progress.started,
-            on_result=progress.finished,
-            max_file_bytes=args.max_file_mb << 20,
-        )
+        results = run_cases(cases, options, on_start=progress.started, on_result=progress.finished)
     except Interrupted as interrupted:
         print(f"\ninterrupted: {len(interrupted.results)} of {len(cases)} case(s) finished", file=sys.stderr)
         print(report.text_report(interrupted.results))
@@ -169,14 +227,18 @@ def main(argv: list[str] | None = None) -> int:
     if docs is not None:
         # with shards, schema checks run in shard 1 only, like a case: never twice
         check = not args.select and (args.shard is None or args.shard.index == 1)
-        docs_ok = doc_coverage(docs, results, check_schemas=check)
+        coverage = snippets.account(docs, results, check_schemas_too=check)
+        print()
+        print(snippets.coverage_report(coverage))
+        print(troubleshooting.coverage_line(docs, {r.name for r in results if r.passed}))
+        docs_ok = not coverage.failed
     return 0 if all(r.passed for r in results) and docs_ok else 1
 
 
-def run_agent_scenarios(args: argparse.Namespace) -> int:
+def run_agent_scenarios(args: argparse.Namespace, selection: Selection) -> int:
     from evals.agent_runner import run_agents
 
-    chosen = [c for c in scenarios.load_cases() if not args.select or args.select in c.name]
+    chosen = select(scenarios.load_cases(), selection)
     print(f"running the agent on {len(chosen)} scenario(s), with and without the skill", flush=True)
     results = run_agents(chosen, args.agent_cmd)
     if args.json_path:
@@ -187,24 +249,6 @@ def run_agent_scenarios(args: argparse.Namespace) -> int:
         f"without: {sum(r.passed for r in results if not r.with_skill)}/{len(with_skill)}"
     )
     return 0 if all(r.passed for r in with_skill) else 1
-
-
-def doc_coverage(docs: snippets.Plan, results: list[CaseResult], check_schemas: bool) -> bool:
-    """Account for every doc block: executed (its case passed), schema-checked, skipped or failed."""
-    for result in results:
-        blocks = docs.blocks_by_case.get(result.name)
-        if blocks is None:
-            continue
-        if result.passed:
-            docs.coverage.executed += blocks
-        else:
-            docs.coverage.failed.append((str(result.path), f"{result.stage}: {result.message}"))
-    if check_schemas:
-        snippets.check_schemas(docs, clean_env())
-    print()
-    print(snippets.coverage_report(docs.coverage))
-    print(troubleshooting.coverage_line(docs, {r.name for r in results if r.passed}))
-    return not docs.coverage.failed
 
 
 if __name__ == "__main__":

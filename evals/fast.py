@@ -1,12 +1,14 @@
-"""Fast mode: run `dg` commands in forked children of a warm process.
+"""Fast mode: run CLI commands (`dg ...`) in forked children of a warm process.
 
 A multiprocessing forkserver imports dagster, dagster-dg-cli, dagster-dlt, dlt and duckdb
-once; every dg command of every case then runs the real `dg` CLI code in a fresh child
-forked from it, with the case's own working directory, environment and output file. What
-a case sees is what `dg` does, minus the 2-3 s of imports per command.
+once; every command of every case then runs the real CLI code (the console script's own
+entry point, as its executable would) in a fresh child forked from it, with the case's own
+working directory, environment and output file. What a case sees is what `dg` does, minus
+the 2-3 s of imports per command.
 
-Plain asset launches (no job, no run config) get the in-process executor, so the step
-does not start another interpreter; launches of jobs keep their own executor (a job's
+Plain asset launches get the in-process executor (the project kind's in_process_argv, applied
+by evals/cli_runners.py), so the step does not start another interpreter; launches of jobs
+keep their own executor (a job's
 multi_process_executor is often what a case proves), but its step processes are forked from
 the warm child instead of spawned, when the job leaves start_method unset and the child
 runs a single thread (forking a multi-threaded process is unsafe). A job that sets
@@ -15,6 +17,8 @@ start_method keeps it.
 
 from __future__ import annotations
 
+import functools
+import importlib
 import inspect
 import multiprocessing
 import os
@@ -23,6 +27,7 @@ import sys
 import tempfile
 import threading
 import time
+from importlib import metadata
 from multiprocessing.connection import wait
 from pathlib import Path
 
@@ -37,7 +42,6 @@ from evals.commands import (
 )
 
 PRELOAD_MODULE = "evals.fast_preload"
-IN_PROCESS_CONFIG = '{"execution": {"config": {"in_process": {}}}}'
 
 _lock = threading.Lock()
 _process_lock = threading.Lock()  # see run_child
@@ -70,11 +74,13 @@ def warm_up(clean_env: dict[str, str]) -> None:
         os.environ.update(saved)
 
 
-def fast_args(args: list[str]) -> list[str]:
-    """dg arguments as fast mode runs them: plain asset launches run in-process."""
-    if args[:1] == ["launch"] and "--assets" in args and "--config-json" not in args:
-        return [*args, "--config-json", IN_PROCESS_CONFIG]
-    return args
+@functools.cache
+def entry_point(program: str) -> str:
+    """ "module:function" of the console script `program` of this interpreter's packages."""
+    found = metadata.entry_points(group="console_scripts", name=program)
+    if not found:
+        raise FileNotFoundError(f"no console script named {program!r} is installed")
+    return next(iter(found)).value
 
 
 def _single_threaded() -> bool:
@@ -113,8 +119,8 @@ def _fork_job_steps() -> None:
     MultiprocessExecutor.execute = execute
 
 
-def _run_dg_in_child(
-    args: list[str], cwd: str, env: dict[str, str], output_path: str, max_file_bytes: int
+def _run_cli_in_child(
+    argv: list[str], target: str, cwd: str, env: dict[str, str], output_path: str, max_file_bytes: int
 ) -> None:
     os.setsid()  # own process group: a timeout kills whatever the command started
     limit_file_size(max_file_bytes)
@@ -127,14 +133,18 @@ def _run_dg_in_child(
     # Where a fresh interpreter puts PYTHONPATH: after sys.path[0], the script's folder
     # (dagster drops sys.path[0] while it imports the project).
     sys.path[1:1] = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
-    from dagster_dg_cli.cli import cli
+    module, _, function = target.partition(":")
+    main = importlib.import_module(module)
+    for attribute in function.split("."):
+        main = getattr(main, attribute)
+    sys.argv = list(argv)  # what the console script reads, as when its executable runs
 
     _fork_job_steps()
     _before = set(sys.modules)
 
     code = 0
     try:
-        cli.main(args=args, prog_name="dg", standalone_mode=True)
+        main()
     except SystemExit as exit_:
         code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
     except BaseException:  # noqa: BLE001 - report like the CLI would, then exit non-zero
@@ -178,25 +188,27 @@ def run_child(target, args: tuple, timeout: float) -> int | None:
     return returncode
 
 
-def run_dg(
-    args: list[str],
+def run_cli(
+    argv: list[str],
     cwd: Path,
     env: dict[str, str],
     timeout: float,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
 ) -> CommandResult:
-    """Run `dg ARGS` in a forked warm child; same contract as commands.run_command."""
+    """Run the console script argv[0] with argv[1:] in a forked warm child; same contract as
+    commands.run_command."""
     if cancelled.is_set():
         raise Cancelled()
-    args = fast_args(args)
+    target = entry_point(argv[0])
     start = time.monotonic()
-    with tempfile.NamedTemporaryFile(prefix="dg-output-", suffix=".log", delete=False) as handle:
+    with tempfile.NamedTemporaryFile(prefix=f"{argv[0]}-output-", suffix=".log", delete=False) as handle:
         output_path = handle.name
     try:
-        returncode = run_child(_run_dg_in_child, (args, str(cwd), env, output_path, max_file_bytes), timeout)
+        child_args = (argv, target, str(cwd), env, output_path, max_file_bytes)
+        returncode = run_child(_run_cli_in_child, child_args, timeout)
         output = Path(output_path).read_text(encoding="utf-8", errors="replace")
     finally:
         os.unlink(output_path)
     if cancelled.is_set():
         raise Cancelled()
-    return CommandResult(("dg", *args), returncode, output, time.monotonic() - start)
+    return CommandResult(tuple(argv), returncode, output, time.monotonic() - start)

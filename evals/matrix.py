@@ -8,14 +8,14 @@ whose dagster differs from the harness's skeleton (1.13.27), the real
 `uvx create-dagster@<dagster> project` runs once and its pyproject.toml and definitions.py
 become the skeleton (older versions write a different definitions.py).
 
-    uv run python -m evals.matrix oldest [--dlt X ...] [-- dlt-dagster-evals arguments]
+    uv run dlt-dagster-evals matrix oldest [--dlt X ...] [-- dlt-dagster-evals arguments]
 
 `latest` and `latest-dagster` are resolved at run time from the package index, not from
 uv.lock (evals/latest.py); they also diff DltLoadCollectionComponent's schema against its
 snapshot (evals/component_schema.py) and, on failure, write a Markdown drift summary
 (evals/drift.py) to --drift-summary and $GITHUB_STEP_SUMMARY.
 
-    uv run python -m evals.matrix latest [--drift-summary PATH] [-- dlt-dagster-evals arguments]
+    uv run dlt-dagster-evals matrix latest [--drift-summary PATH] [-- dlt-dagster-evals arguments]
 """
 
 from __future__ import annotations
@@ -198,7 +198,7 @@ def _environ() -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m evals.matrix", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="dlt-dagster-evals matrix", description=__doc__.splitlines()[0])
     parser.add_argument(
         "set", choices=[*sorted(VERSION_SETS), *LATEST_SETS], help="which versions to run the evals with"
     )

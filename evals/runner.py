@@ -12,25 +12,26 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from evals import fast, guard, masking, stages
-from evals.cases import Case, Launch
-from evals.commands import DEFAULT_MAX_FILE_BYTES, Cancelled, cancelled, kill_all
+from evals import cli_runners, fast, guard, masking, stages
+from evals.cases import AddRecords, Case, ChangeData, Expect, Launch, Stage
+from evals.commands import Cancelled, cancelled, kill_all
+from evals.kinds import kind_of
+from evals.options import RunOptions
 from evals.project import clean_env
 from evals.rest_server import RestApiServer
 from evals.services import postgres
-from evals.skill import templating
 
 STEP_STAGES = {
-    stages.Launch: "materialize",
-    stages.AddRecords: "materialize",
-    stages.ChangeData: "materialize",
-    stages.Expect: "assert",
+    Launch: Stage.MATERIALIZE,
+    AddRecords: Stage.MATERIALIZE,
+    ChangeData: Stage.MATERIALIZE,
+    Expect: Stage.ASSERT,
 }
 STEP_FUNCTIONS = {
-    stages.Launch: stages.launch,
-    stages.AddRecords: stages.add_records,
-    stages.ChangeData: stages.change_data,
-    stages.Expect: stages.expect,
+    Launch: stages.launch,
+    AddRecords: stages.add_records,
+    ChangeData: stages.change_data,
+    Expect: stages.expect,
 }
 
 
@@ -39,19 +40,20 @@ class CaseResult:
     name: str
     path: Path
     passed: bool = False
-    stage: str = ""  # the last stage reached: where it failed, or "assert" when it passed
+    stage: Stage = Stage.RENDER  # the last stage reached: where it failed, or "assert" when it passed
     message: str = ""
     output: str = ""
     seconds: float = 0.0
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    interrupted: bool = False  # the run was interrupted (Ctrl-C) while this case ran
 
 
-def _plan(case: Case, grading_prebuilt: bool = False) -> list[tuple[str, Callable[[stages.CaseRun], None]]]:
-    """The case as (stage name, action) pairs in the order they run."""
-    plan: list[tuple[str, Callable[[stages.CaseRun], None]]] = [("render", stages.render)]
+def _plan(case: Case, grading_prebuilt: bool = False) -> list[tuple[Stage, Callable[[stages.CaseRun], None]]]:
+    """The case as (stage, action) pairs in the order they run."""
+    plan: list[tuple[Stage, Callable[[stages.CaseRun], None]]] = [(Stage.RENDER, stages.render)]
     if case.scaffold_fails_with is not None and not grading_prebuilt:
         return plan  # the case proves a refusal: nothing to check or run
-    plan.append(("check", stages.check))
+    plan.append((Stage.CHECK, stages.check))
     for step in case.steps:
         function = STEP_FUNCTIONS[type(step)]
         plan.append((STEP_STAGES[type(step)], lambda run, f=function, s=step: f(run, s)))
@@ -68,35 +70,37 @@ class Interrupted(Exception):
 
 def run_case(
     case: Case,
-    templates_dir: Path = templating.TEMPLATES_DIR,
-    keep: bool = False,
-    faithful: bool = False,
-    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    options: RunOptions | None = None,
     prebuilt: Path | None = None,
+    server: RestApiServer | None = None,
     postgres_server: postgres.SharedServer | None = None,
+    **option_fields,
 ) -> CaseResult:
-    """Run one case in its own temp folder; fast mode unless `faithful` (real dg per command).
+    """Run one case in its own temp folder, as `options` say (or RunOptions(**option_fields)).
 
-    With `prebuilt`, the case grades a copy of that project instead of building one. A case
-    that asks for PostgreSQL gets a database on `postgres_server` (without one, on a server
-    of its own, stopped when it ends).
+    With `prebuilt`, the case grades a copy of that project instead of building one; with
+    `server`, the case's API is that running server (the one a coding agent was told about)
+    instead of a new one. A case that asks for PostgreSQL gets a database on
+    `postgres_server` (without one, on a server of its own, stopped when it ends).
     """
+    options = options or RunOptions(**option_fields)
+    start = time.monotonic()
+    workdir = Path(tempfile.mkdtemp(prefix=f"dlt-dagster-eval-{case.name}-"))
     roots = guard.watched_roots()
     before = guard.snapshot(roots)
     run_secrets: list[str] = []
-    with ExitStack() as stack:
-        if case.postgres is not None and postgres_server is None:
-            postgres_server = stack.enter_context(postgres.SharedServer())
-        result = _run_case(
-            case, templates_dir, keep, faithful, max_file_bytes, prebuilt, postgres_server, run_secrets
-        )
-    strays = guard.changes(before, guard.snapshot(roots))
-    if strays and result.passed:
-        result.passed, result.stage = False, "assert"
-        where = ", ".join(strays[:10])
-        result.message = (
-            f"{case.path}: something wrote outside the case's temp folder while this case ran: {where}"
-        )
+    try:
+        with ExitStack() as stack:
+            if case.postgres is not None and postgres_server is None:
+                postgres_server = stack.enter_context(postgres.SharedServer())
+            result = _run_stages(case, options, workdir, prebuilt, server, postgres_server, run_secrets)
+        result.seconds = time.monotonic() - start
+        _blame_stray_writes(result, guard.changes(before, guard.snapshot(roots)), workdir)
+    finally:
+        if not options.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+    if options.keep:
+        result.output += f"\n(kept case folder: {workdir})"
     secrets = masking.secret_values(
         os.environ, case.env, *(s.env for s in case.steps if isinstance(s, Launch))
     )
@@ -106,59 +110,66 @@ def run_case(
     return result
 
 
-def _run_case(
+def _blame_stray_writes(result: CaseResult, changed: list[str], workdir: Path) -> None:
+    """Fail a passing case for what it wrote outside its folder (evals/guard.py)."""
+    if not changed or not result.passed:
+        return
+    strays = guard.case_writes(changed, guard.names_of_case(workdir / "project", workdir / "dlt_data"))
+    if strays:
+        result.passed, result.stage = False, Stage.ASSERT
+        where = ", ".join(strays[:10])
+        result.message = f"{result.path}: the case wrote outside its temp folder: {where}"
+
+
+def _run_stages(
     case: Case,
-    templates_dir: Path,
-    keep: bool,
-    faithful: bool,
-    max_file_bytes: int,
+    options: RunOptions,
+    workdir: Path,
     prebuilt: Path | None,
+    server: RestApiServer | None,
     postgres_server: postgres.SharedServer | None,
     run_secrets: list[str],
 ) -> CaseResult:
     """`run_secrets` receives the values to mask that only the run knows (expanded env, passwords)."""
     result = CaseResult(name=case.name, path=case.path)
     start = time.monotonic()
-    workdir = Path(tempfile.mkdtemp(prefix=f"dlt-dagster-eval-{case.name}-"))
-    try:
-        with ExitStack() as stack:
-            run = stages.CaseRun(
-                case=case,
-                workdir=workdir,
-                templates_dir=templates_dir,
-                deadline=start + case.timeout,
-                faithful=faithful,
-                max_file_bytes=max_file_bytes,
-                prebuilt=prebuilt,
-                postgres_server=postgres_server,
-            )
-            if case.server is not None:
-                run.server = stack.enter_context(RestApiServer.from_spec(case.server))
-            # Registered after the server, so it runs first, while {base_url} still expands.
-            stack.callback(_collect_secrets, run, run_secrets)
-            for stage_name, action in _plan(case, prebuilt is not None):
-                result.stage = stage_name
-                action_start = time.monotonic()
-                try:
-                    action(run)
-                except stages.StageFailure as failure:
-                    result.message = failure.message
-                    result.output = failure.output
-                    return result
-                except Cancelled:
-                    result.message = "interrupted"
-                    return result
-                finally:
-                    elapsed = time.monotonic() - action_start
-                    result.stage_seconds[stage_name] = result.stage_seconds.get(stage_name, 0.0) + elapsed
-            result.passed = True
-            return result
-    finally:
-        result.seconds = time.monotonic() - start
-        if keep:
-            result.output += f"\n(kept case folder: {workdir})"
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+    timeout = options.case_timeout(case.timeout)
+    kind = kind_of(case)
+    with ExitStack() as stack:
+        run = stages.CaseRun(
+            case=case,
+            workdir=workdir,
+            options=options,
+            kind=kind,
+            cli=cli_runners.runner_for(options, kind),
+            deadline=start + timeout,
+            timeout=timeout,
+            prebuilt=prebuilt,
+            postgres_server=postgres_server,
+        )
+        if server is not None:
+            run.server = server
+        elif case.server is not None:
+            run.server = stack.enter_context(RestApiServer.from_spec(case.server))
+        # Registered after the server, so it runs first, while {base_url} still expands.
+        stack.callback(_collect_secrets, run, run_secrets)
+        for stage, action in _plan(case, prebuilt is not None):
+            result.stage = stage
+            action_start = time.monotonic()
+            try:
+                action(run)
+            except stages.StageFailure as failure:
+                result.message = failure.message
+                result.output = failure.output
+                return result
+            except Cancelled:
+                result.message, result.interrupted = "interrupted", True
+                return result
+            finally:
+                elapsed = time.monotonic() - action_start
+                result.stage_seconds[stage] = result.stage_seconds.get(stage, 0.0) + elapsed
+        result.passed = True
+        return result
 
 
 def _collect_secrets(run: stages.CaseRun, run_secrets: list[str]) -> None:
@@ -172,15 +183,13 @@ def _collect_secrets(run: stages.CaseRun, run_secrets: list[str]) -> None:
 
 def run_cases(
     cases: Iterable[Case],
-    templates_dir: Path = templating.TEMPLATES_DIR,
-    keep: bool = False,
-    on_result: Callable[[CaseResult], None] | None = None,
-    jobs: int = 1,
-    faithful: bool = False,
+    options: RunOptions | None = None,
     on_start: Callable[[Case], None] | None = None,
-    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    on_result: Callable[[CaseResult], None] | None = None,
+    **option_fields,
 ) -> list[CaseResult]:
-    """Run cases, `jobs` at a time; results come back in the order of `cases`.
+    """Run cases, `options.jobs` at a time (options: `options`, or RunOptions(**option_fields));
+    results come back in the order of `cases`.
 
     With more than one job, the longest-looking cases (Case.expected_cost) start first, so
     that one long case does not run alone at the end while the other cores sit idle.
@@ -189,8 +198,9 @@ def run_cases(
     dropped, each running case cleans up its temp folder, and Interrupted carries the
     results of the cases that had finished.
     """
+    options = options or RunOptions(**option_fields)
     cases = list(cases)
-    if not faithful and cases:
+    if not options.faithful and cases:
         fast.warm_up(clean_env())  # before any thread starts
     cancelled.clear()
 
@@ -199,9 +209,10 @@ def run_cases(
     def run_one(case: Case) -> CaseResult:
         if on_start:
             on_start(case)
-        return run_case(case, templates_dir, keep, faithful, max_file_bytes, postgres_server=shared_postgres)
+        return run_case(case, options, postgres_server=shared_postgres)
 
-    pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+    jobs = max(1, options.jobs)
+    pool = ThreadPoolExecutor(max_workers=jobs)
     order = range(len(cases))
     if jobs > 1:
         order = sorted(order, key=lambda index: -cases[index].expected_cost)
@@ -217,7 +228,7 @@ def run_cases(
             future.cancel()
         pool.shutdown(wait=True)
         finished = [f.result() for f in futures if f.done() and not f.cancelled()]
-        raise Interrupted([r for r in finished if r.message != "interrupted"]) from None
+        raise Interrupted([r for r in finished if not r.interrupted]) from None
     finally:
         pool.shutdown(wait=True)
         shared_postgres.stop()

@@ -41,20 +41,24 @@ from __future__ import annotations
 import json
 import re
 import shlex
-import subprocess
 import sys
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import yaml
 from markdown_it import MarkdownIt
 
-from evals.cases import Case, CaseError, case_from_data
-from evals.skill import SKILL_ROOT
+from evals.cases import Case, CaseError, Launch, case_from_data
+from evals.commands import run_command
+from evals.project import clean_env, create_project
+from evals.skill import SKILL_ROOT, schema_problems
+
+if TYPE_CHECKING:
+    from evals.runner import CaseResult
 
 MARKER = re.compile(r"^<!--\s*eval:\s*(?P<body>.*?)\s*-->\s*$", re.DOTALL)
 SCHEMAS = ("component", "dagster_instance", "dagster_plus_settings")
@@ -288,19 +292,16 @@ def commands_to_launches(block: Block, exports: list[str] | None = None) -> list
             continue
         if words[:4] != ["uv", "run", "dg", "launch"]:
             raise CaseError(f"{block.where}: only `uv run dg launch|check ...` lines can run here: {line!r}")
-        launch: dict[str, Any] = {"env": env} if env else {}
+        try:
+            launch = Launch.from_argv(words[4:])
+        except ValueError as exc:
+            raise CaseError(f"{block.where}: {exc}: {line!r}") from exc
+        step: dict[str, Any] = {k: v for k, v in vars(launch).items() if v is not None and k != "env"}
+        if env:
+            step["env"] = env
         if comment.strip().startswith("fails:"):
-            launch["fails_with"] = comment.strip()[len("fails:") :].strip()
-        options = words[4:]
-        for flag, key in (
-            ("--assets", "assets"),
-            ("--job", "job"),
-            ("--partition", "partition"),
-            ("--partition-range", "partition_range"),
-        ):
-            if flag in options:
-                launch[key] = options[options.index(flag) + 1]
-        launches.append(launch)
+            step["fails_with"] = comment.strip()[len("fails:") :].strip()
+        launches.append(step)
     return launches
 
 
@@ -314,7 +315,7 @@ def _require_installed(block: Block, requirements: list[str]) -> None:
             raise CaseError(f"{block.where}: `uv add {requirement}`: {name} is not installed here") from None
 
 
-def schema_problems(block: Block, component_schema: dict | None) -> str | None:
+def block_schema_problem(block: Block, component_schema: dict | None) -> str | None:
     """None when the block is valid under its schema, else why not."""
     kind = block.marker["schema"]
     try:
@@ -325,32 +326,26 @@ def schema_problems(block: Block, component_schema: dict | None) -> str | None:
         from evals.instance_config import instance_problems, plus_settings_problems
 
         return (instance_problems if kind == "dagster_instance" else plus_settings_problems)(document)
-    errors = sorted(
-        jsonschema.Draft202012Validator(component_schema).iter_errors(document), key=lambda e: list(e.path)
-    )
-    if errors:
-        return "; ".join(f"{'/'.join(map(str, e.path)) or '(root)'}: {e.message[:300]}" for e in errors[:3])
+    problems = schema_problems.schema_problems(component_schema, document)
+    if problems:
+        return "; ".join(str(problem)[:300] for problem in problems[:3])
     return None
 
 
 def component_schema(env: dict[str, str]) -> dict:
     """The JSON schema of every component type installed, from `dg utils generate-component-schema`."""
-    from evals.project import create_project
-
     with tempfile.TemporaryDirectory(prefix="dlt-dagster-schema-") as scratch:
         project = create_project(Path(scratch) / "project", "schemaproj")
         output = Path(scratch) / "schema.json"
         dg = Path(sys.executable).parent / "dg"
-        done = subprocess.run(
+        done = run_command(
             [str(dg), "utils", "generate-component-schema", "--output-path", str(output)],
-            cwd=project.root,
-            env={**env, "PYTHONPATH": str(project.root / "src")},
-            capture_output=True,
-            text=True,
+            project.root,
+            {**env, "PYTHONPATH": str(project.root / "src")},
             timeout=300,
         )
         if done.returncode != 0 or not output.exists():
-            raise RuntimeError(f"dg utils generate-component-schema failed:\n{done.stdout}{done.stderr}")
+            raise RuntimeError(f"dg utils generate-component-schema failed:\n{done.output}")
         return json.loads(output.read_text())
 
 
@@ -361,11 +356,27 @@ def check_schemas(result: Plan, env: dict[str, str]) -> None:
         else None
     )
     for block in result.schema_blocks:
-        problem = schema_problems(block, schema)
+        problem = block_schema_problem(block, schema)
         if problem:
             result.coverage.failed.append((block.where, f"{block.marker['schema']} schema: {problem}"))
         else:
             result.coverage.schema_checked.append(block)
+
+
+def account(docs: Plan, results: Iterable[CaseResult], check_schemas_too: bool) -> Coverage:
+    """Finish the coverage of a run: blocks of passed cases are executed, of failed ones failed;
+    schema blocks are checked (not when a run was narrowed with -k)."""
+    for result in results:
+        blocks = docs.blocks_by_case.get(result.name)
+        if blocks is None:
+            continue
+        if result.passed:
+            docs.coverage.executed += blocks
+        else:
+            docs.coverage.failed.append((str(result.path), f"{result.stage}: {result.message}"))
+    if check_schemas_too:
+        check_schemas(docs, clean_env())
+    return docs.coverage
 
 
 def coverage_report(coverage: Coverage) -> str:

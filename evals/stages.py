@@ -4,11 +4,14 @@ render and check run once; then each step runs in order, reported under the stag
 belongs to: launch and add_records under materialize, expect under assert. Each function
 either returns or raises StageFailure with a message that names the file to look at (a
 rendered file and its template, or the case file).
+
+The stages spell out no CLI: the case's project kind (evals/kinds.py) says which command
+creates, checks, launches or lists its project, and the case's runner (evals/cli_runners.py)
+runs it. What an expect step asserts lives in evals/expectations.py.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sqlite3
@@ -18,23 +21,18 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
-
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10: dagster depends on tomli
-    import tomli as tomllib
-
-from evals import environments, fast
-from evals.cases import POSTGRES, AddRecords, Case, ChangeData, Expect, Launch
-from evals.commands import DEFAULT_MAX_FILE_BYTES, CommandResult, run_command
+from evals import cli_runners, environments, expectations
+from evals.cases import AddRecords, Case, ChangeData, Expect, Launch
+from evals.cli_runners import CommandRunner
+from evals.commands import CommandResult, run_command
+from evals.kinds import ProjectKind
 from evals.load_formats import load_format_problems
-from evals.project import Project, create_project, isolated_env
+from evals.options import RunOptions
+from evals.project import Project, isolated_env
 from evals.rest_server import RestApiServer
 from evals.services import postgres
 from evals.skill import SKILL_ROOT, templating
 
-STAGES = ("render", "check", "materialize", "assert")
 OUTPUT_TAIL_LINES = 60
 
 
@@ -51,42 +49,25 @@ class CaseRun:
 
     case: Case
     workdir: Path
-    templates_dir: Path
+    options: RunOptions
+    kind: ProjectKind
+    cli: CommandRunner  # runs the kind's CLI (evals/cli_runners.py)
     server: RestApiServer | None = None
     project: Project | None = None
     env: dict[str, str] = field(default_factory=dict)
     rendered: list[templating.RenderedFile] = field(default_factory=list)
     deadline: float = 0.0
+    timeout: float = 0.0  # the case's time limit (the case's own, or the run's --timeout)
     requests_seen: int = 0  # API requests logged before the latest launch
-    faithful: bool = False  # True: the real dg executable per command; False: fast mode
-    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     prebuilt: Path | None = None  # grade this existing project instead of building one
-    venv_bin: Path | None = None  # the case's own environment (without/with_packages), if it has one
     postgres_server: postgres.SharedServer | None = None  # where a `postgres` case gets its database
     postgres: postgres.Database | None = None  # the case's own database, once render made it
 
     def remaining(self) -> float:
         left = self.deadline - time.monotonic()
         if left <= 0:
-            raise StageFailure(f"case timed out after {self.case.timeout:g}s")
+            raise StageFailure(f"case timed out after {self.timeout:g}s")
         return left
-
-
-DG = str(Path(sys.executable).parent / "dg")  # the dg CLI of the interpreter running the harness
-
-
-def run_dg(run: CaseRun, args: list[str], env: dict[str, str] | None = None) -> CommandResult:
-    """`dg ARGS` in the project: the real executable (faithful) or a warm fork (fast)."""
-    env = env or run.env
-    if run.venv_bin is not None:  # an environment of its own is always run by its real dg
-        if not run.faithful:
-            args = fast.fast_args(args)  # but, as in fast mode, plain launches run in-process
-        return run_command(
-            [str(run.venv_bin / "dg"), *args], run.project.root, env, run.remaining(), run.max_file_bytes
-        )
-    if run.faithful:
-        return run_command([DG, *args], run.project.root, env, run.remaining(), run.max_file_bytes)
-    return fast.run_dg(args, run.project.root, env, run.remaining(), run.max_file_bytes)
 
 
 SCAFFOLD_SCRIPT = SKILL_ROOT / "scripts" / "scaffold.py"
@@ -152,7 +133,7 @@ def render(run: CaseRun) -> None:
         if run.server is not None:
             variables.setdefault("base_url", run.server.url)
         try:
-            run.rendered = templating.render(case.template, variables, run.templates_dir)
+            run.rendered = templating.render(case.template, variables, run.options.templates_dir)
         except templating.TemplateError as exc:
             raise StageFailure(f"{case.path}: cannot render template {case.template!r}: {exc}") from exc
     else:
@@ -160,7 +141,7 @@ def render(run: CaseRun) -> None:
             templating.RenderedFile(path=path, text=text, template=case.path)
             for path, text in case.files.items()
         ]
-    run.project = create_project(run.workdir / "project", "evalproj")
+    run.project = run.kind.create(run.workdir / "project", "evalproj")
     run.env = _project_env(run)
     for rendered in run.rendered:
         target = run.project.defs_dir / rendered.path
@@ -198,7 +179,7 @@ def make_environment(run: CaseRun) -> None:
     if not case.own_environment:
         return
     try:
-        run.venv_bin = environments.build(
+        venv_bin = environments.build(
             run.workdir / "venv",
             without=list(case.without_packages),
             with_=list(case.with_packages),
@@ -207,14 +188,15 @@ def make_environment(run: CaseRun) -> None:
     except (environments.EnvironmentBuildError, subprocess.TimeoutExpired) as exc:
         field = "without_packages" if case.without_packages else "with_packages"
         raise StageFailure(f"{case.path}: {field}: {exc}") from exc
-    run.env["PATH"] = f"{run.venv_bin}{os.pathsep}{run.env.get('PATH', '')}"
-    run.env["VIRTUAL_ENV"] = str(run.venv_bin.parent)
+    run.cli = cli_runners.runner_for(run.options, run.kind, venv_bin)
+    run.env["PATH"] = f"{venv_bin}{os.pathsep}{run.env.get('PATH', '')}"
+    run.env["VIRTUAL_ENV"] = str(venv_bin.parent)
 
 
 def _scaffold(run: CaseRun) -> None:
     """Run the skill's own scaffold script in the fresh project, as an agent would."""
     case = run.case
-    run.project = create_project(run.workdir / "project", "evalproj")
+    run.project = run.kind.create(run.workdir / "project", "evalproj")
     run.env = _project_env(run)
     for arguments in case.scaffold:
         args = [expand(a, run) for a in arguments]
@@ -224,7 +206,7 @@ def _scaffold(run: CaseRun) -> None:
             run.project.root,
             run.env,
             run.remaining(),
-            run.max_file_bytes,
+            run.options.max_file_bytes,
         )
         shown = " ".join(["scaffold.py", *args])
         if case.scaffold_fails_with is not None:
@@ -250,8 +232,7 @@ def _copy_prebuilt(run: CaseRun) -> None:
     """Grade a project made elsewhere (e.g. by a coding agent), in a copy of it."""
     root = run.workdir / "project"
     shutil.copytree(run.prebuilt, root, symlinks=True, ignore=shutil.ignore_patterns(".venv", "__pycache__"))
-    pyproject = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
-    run.project = Project(root=root, name=pyproject["tool"]["dg"]["project"]["root_module"])
+    run.project = run.kind.load(root)
     run.env = _project_env(run)
     _list_rendered(run, run.prebuilt)
 
@@ -265,32 +246,17 @@ def _list_rendered(run: CaseRun, origin: Path) -> None:
     ]
 
 
-# What the real commands print when they really finished: an exit code of 0 alone is not
-# proof, since project code may call sys.exit(0) or os._exit(0) half-way.
-CHECK_SUCCESS = "All definitions loaded successfully."
-LAUNCH_SUCCESS = "RUN_SUCCESS"
-
-
 def check(run: CaseRun) -> None:
-    _run_dg(run, ["check", "defs"], fails_with=run.case.check_fails_with, success_text=CHECK_SUCCESS)
+    argv = run.kind.check_argv(run.project)
+    run_cli(run, argv, fails_with=run.case.check_fails_with, success_text=run.kind.check_success)
 
 
 def launch(run: CaseRun, step: Launch) -> None:
-    args = ["launch"]
-    for flag, value in (
-        ("--assets", step.assets if step.assets or step.job else "*"),
-        ("--job", step.job),
-        ("--partition", step.partition),
-        ("--partition-range", step.partition_range),
-    ):
-        if value is not None:
-            args += [flag, value]
-    if step.config is not None:
-        args += ["--config-json", json.dumps(step.config)]
     if run.server is not None:
         run.requests_seen = len(run.server.requests)
+    argv = run.kind.launch_argv(run.project, step)
     env = {**run.env, **{k: expand(v, run) for k, v in step.env.items()}}
-    _run_dg(run, args, env=env, fails_with=step.fails_with, success_text=LAUNCH_SUCCESS)
+    run_cli(run, argv, env=env, fails_with=step.fails_with, success_text=run.kind.launch_success)
 
 
 def add_records(run: CaseRun, step: AddRecords) -> None:
@@ -311,147 +277,38 @@ def change_data(run: CaseRun, step: ChangeData) -> None:
 
 
 def expect(run: CaseRun, step: Expect) -> None:
-    problems = _table_problems(run, step)
+    """The assert stage: every problem of one expect step in one message (evals/expectations.py)."""
+    problems = expectations.table_problems(step.tables, run.project.root, run.postgres)
     if step.asset_keys is not None:
-        problems.extend(_asset_key_problems(run, step))
-    problems.extend(_request_problems(run, step))
+        listed = run_cli(run, run.kind.list_assets_argv(run.project))
+        actual = run.kind.asset_keys(listed.output)
+        problems += expectations.asset_key_problems(step.asset_keys, actual)
+    latest = None if run.server is None else run.server.requests[run.requests_seen :]
+    problems += expectations.request_problems(step, latest)
     if step.loads:
-        problems.extend(load_format_problems(Path(run.env["DLT_DATA_DIR"]), list(step.loads)))
+        problems += load_format_problems(Path(run.env["DLT_DATA_DIR"]), list(step.loads))
     if problems:
         raise StageFailure(f"{run.case.path}: " + "; ".join(problems))
 
 
-def _table_problems(run: CaseRun, step: Expect) -> list[str]:
-    problems = []
-    for expected in step.tables:
-        if expected.database == POSTGRES:
-            problems.extend(_postgres_table_problems(run, expected))
-            continue
-        database = run.project.root / expected.database
-        if not database.is_file():
-            found = sorted(str(p.relative_to(run.project.root)) for p in run.project.root.rglob("*.duckdb"))
-            problems.append(f"no DuckDB file {expected.database} (found: {', '.join(found) or 'none'})")
-            continue
-        schema, table = expected.table.split(".", 1)
-        with duckdb.connect(str(database), read_only=True) as con:
-            tables = table_names(con)
-            if expected.table not in tables:
-                user_tables = sorted(t for t in tables if not t.split(".", 1)[1].startswith("_dlt"))
-                found = ", ".join(user_tables) or "none"
-                problems.append(f"{expected.database}: no table {expected.table} (found: {found})")
-                continue
-            where = f" where {expected.where}" if expected.where else ""
-            try:
-                rows = con.execute(f'select count(*) from "{schema}"."{table}"{where}').fetchone()[0]
-            except duckdb.Error as exc:
-                problems.append(f"{expected.database}: cannot count {expected.table}{where}: {exc}")
-                continue
-        if rows != expected.rows:
-            problems.append(
-                f"{expected.database}: {expected.table}{where} has {rows} rows, expected {expected.rows}"
-            )
-    return problems
-
-
-def _postgres_table_problems(run: CaseRun, expected) -> list[str]:
-    where = f" where {expected.where}" if expected.where else ""
-    try:
-        tables = run.postgres.table_names()
-        if expected.table not in tables:
-            found = (
-                ", ".join(sorted(t for t in tables if not t.split(".", 1)[1].startswith("_dlt"))) or "none"
-            )
-            return [f"postgres: no table {expected.table} (found: {found})"]
-        rows = run.postgres.count(*expected.table.split(".", 1), expected.where)
-    except postgres.psycopg2.Error as exc:
-        return [f"postgres: cannot count {expected.table}{where}: {str(exc).strip()}"]
-    if rows != expected.rows:
-        return [f"postgres: {expected.table}{where} has {rows} rows, expected {expected.rows}"]
-    return []
-
-
-def table_names(con: duckdb.DuckDBPyConnection) -> set[str]:
-    """Every table of an open DuckDB database, as "schema.table"."""
-    rows = con.execute("select table_schema, table_name from information_schema.tables").fetchall()
-    return {f"{schema}.{table}" for schema, table in rows}
-
-
-def _request_problems(run: CaseRun, step: Expect) -> list[str]:
-    if not (step.requests or step.absent_requests):
-        return []
-    if run.server is None:
-        return ["request expectations need a server"]
-    latest = run.server.requests[run.requests_seen :]
-
-    def matches(wanted) -> bool:
-        return any(
-            r.path == wanted.path and all(r.query.get(k) == v for k, v in wanted.query.items())
-            for r in latest
-        )
-
-    seen = [f"{r.path}?{r.query}" for r in latest]
-    problems = [
-        f"no request to {w.path} with {w.query} in the latest launch (seen: {seen})"
-        for w in step.requests
-        if not matches(w)
-    ]
-    problems += [
-        f"unexpected request to {w.path} with {w.query} in the latest launch"
-        for w in step.absent_requests
-        if matches(w)
-    ]
-    return problems
-
-
-def _asset_key_problems(run: CaseRun, step: Expect) -> list[str]:
-    result = run_dg(run, ["list", "defs", "--json"])
-    if result.returncode != 0:
-        raise StageFailure(f"{run.case.path}: dg list defs failed", _tail(result.output))
-    actual = {_key_parts(a) for a in _listed_assets(result.output) if a.get("is_executable", True)}
-    expected = set(step.asset_keys)
-    problems = []
-    if expected - actual:
-        problems.append(f"missing asset keys {sorted(expected - actual)}")
-    if actual - expected:
-        problems.append(f"unexpected asset keys {sorted(actual - expected)}")
-    return problems
-
-
-def _listed_assets(output: str) -> list[dict]:
-    """The assets in `dg list defs --json` output, which log lines may surround.
-
-    dg 1.13 prints {"assets": [...], "resources": [...], ...}; dg 1.11 prints one list
-    of assets ({"key": "a/b", "kinds": [...], ...}) and resources ({"name", "type"}).
-    """
-    lines = output.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.rstrip() in ("{", "[")), None)
-    if start is None:
-        raise ValueError(f"no JSON in dg list defs output:\n{output[-2000:]}")
-    listed, _ = json.JSONDecoder().raw_decode("".join(lines[start:]))
-    if isinstance(listed, dict):
-        return listed["assets"]
-    return [entry for entry in listed if "key" in entry and "kinds" in entry]
-
-
-def _key_parts(asset: dict) -> tuple[str, ...]:
-    """dg 1.13 lists `asset_key_parts`; dg 1.11-1.12 only `key`, the parts joined by "/"."""
-    if "asset_key_parts" in asset:
-        return tuple(asset["asset_key_parts"])
-    return tuple(asset["key"].split("/"))
-
-
-def _run_dg(
+def run_cli(
     run: CaseRun,
-    args: list[str],
+    argv: list[str],
     env: dict[str, str] | None = None,
     fails_with: str | None = None,
     success_text: str | None = None,
 ) -> CommandResult:
-    result = run_dg(run, args, env)
-    shown = " ".join(["dg", *args])
+    """Run the kind's CLI in the project; StageFailure unless it did what was expected of it.
+
+    It must exit 0 and print `success_text` (when given), or, with `fails_with`, exit
+    non-zero printing that text. A timeout, a kill or a file past the size limit fails it.
+    """
+    max_file_bytes = run.options.max_file_bytes
+    result = run.cli.run(argv, run.project.root, env or run.env, run.remaining(), max_file_bytes)
+    shown = " ".join(argv)
     if result.timed_out:
         raise StageFailure(f"`{shown}` timed out after {result.seconds:.0f}s", _tail(result.output))
-    death = result.death(run.max_file_bytes)
+    death = result.death(max_file_bytes)
     if death:
         raise StageFailure(f"`{shown}` was {death}{_culprit(run, result.output)}", _tail(result.output))
     if fails_with is not None:
@@ -485,7 +342,7 @@ def _run_dg(
 def _file_limit_hint(run: CaseRun, output: str) -> str:
     """Python ignores SIGXFSZ, so a write past RLIMIT_FSIZE raises EFBIG instead of killing."""
     if "[Errno 27] File too large" in output:
-        return f": a file grew past the {run.max_file_bytes >> 20} MiB limit"
+        return f": a file grew past the {run.options.max_file_bytes >> 20} MiB limit"
     return ""
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import shutil
 import sys
@@ -25,13 +24,12 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import duckdb
 from markdown_it import MarkdownIt
 
 from evals.commands import run_command
-from evals.project import LEAKY_ENV_NAMES, LEAKY_ENV_PREFIXES
+from evals.expectations import TablesMissing, open_duckdb, user_tables
+from evals.project import clean_env
 from evals.skill import SKILL_ROOT
-from evals.stages import table_names
 
 SECTION = "Quick start"
 RESULT_SENTENCE = re.compile(
@@ -127,11 +125,7 @@ def one_line(command: str) -> str:
 
 
 def walkthrough_env(skill_dir: Path, workdir: Path) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(LEAKY_ENV_PREFIXES) and key not in LEAKY_ENV_NAMES
-    }
+    env = clean_env()
     dagster_home = workdir / "dagster_home"
     dagster_home.mkdir(parents=True, exist_ok=True)
     (dagster_home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
@@ -188,16 +182,17 @@ def run_walkthrough(skill_dir: Path = SKILL_ROOT, keep: bool = False) -> Walkthr
 
 def check_table(project: Path, database: str, table: str) -> tuple[int | None, str]:
     """(row count, "") when the table exists with rows, else (None, what is wrong)."""
-    path = project / database
-    if not path.is_file():
-        found = ", ".join(sorted(str(p.relative_to(project)) for p in project.rglob("*.duckdb"))) or "none"
-        return None, f"no DuckDB file {database} in {project} (found: {found})"
-    schema, name = table.split(".", 1)
-    with duckdb.connect(str(path), read_only=True) as con:
-        tables = table_names(con)
-        if table not in tables:
-            return None, f"{database} has no table {table} (found: {', '.join(sorted(tables)) or 'none'})"
-        rows = con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()[0]
+    try:
+        with open_duckdb(project, database) as tables:
+            names = tables.table_names()
+            if table not in names:
+                return (
+                    None,
+                    f"{database} has no table {table} (found: {', '.join(user_tables(names)) or 'none'})",
+                )
+            rows = tables.count(table)
+    except TablesMissing as exc:
+        return None, f"{exc} in {project}"
     if rows == 0:
         return None, f"{database}: {table} is empty"
     return rows, ""
@@ -208,7 +203,9 @@ def _tail(output: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m evals.walkthrough", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="dlt-dagster-evals walkthrough", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--skill-dir", type=Path, default=SKILL_ROOT, help="folder that holds SKILL.md")
     parser.add_argument("--json", type=Path, dest="json_path", help="also write the result here as JSON")
     parser.add_argument("--keep", action="store_true", help="keep the walkthrough's temp folder")

@@ -34,3 +34,34 @@ def test_cli_exits_2_on_a_bad_case_and_when_nothing_matches(tmp_path, capsys):
     assert "bad.yaml" in capsys.readouterr().err
     assert main(["-k", "no-such-case"]) == 2
     assert "no cases found" in capsys.readouterr().err
+
+
+def test_launch_flags_go_to_argv_and_back_through_one_table():
+    from evals.cases import Launch
+
+    step = Launch(assets="group:x", partition="2026-01-01", config={"ops": {}})
+    argv = step.to_argv()
+    assert argv == ["--assets", "group:x", "--partition", "2026-01-01", "--config-json", '{"ops": {}}']
+    assert Launch.from_argv(argv) == step
+    assert Launch().to_argv() == ["--assets", "*"]  # neither assets nor a job: every asset
+    assert Launch(job="j").to_argv() == ["--job", "j"]
+    with pytest.raises(ValueError, match="unknown dg launch option '--tags'"):
+        Launch.from_argv(["--job", "j", "--tags", "{}"])
+    with pytest.raises(ValueError, match="--job needs a value"):
+        Launch.from_argv(["--job"])
+
+
+def test_a_documented_launch_with_an_unknown_option_fails_naming_the_block(tmp_path):
+    from evals import snippets
+
+    doc = tmp_path / "doc.md"
+    doc.write_text(
+        "<!-- eval: {group: g, file: a.py} -->\n```python\nx = 1\n```\n\n"
+        "<!-- eval: {group: g, commands: true} -->\n```bash\nuv run dg launch --job j --tags '{}'\n```\n",
+        encoding="utf-8",
+    )
+    plan = snippets.plan([doc])
+    assert [why for _, why in plan.coverage.failed] == [
+        f"{doc}:7: unknown dg launch option '--tags' (known: --assets, --job, --partition, "
+        "--partition-range, --config-json): \"uv run dg launch --job j --tags '{}'\""
+    ]

@@ -1,4 +1,4 @@
-"""evals/ci_summary.py turns real pytest JUnit XML and the walkthrough's JSON report into Markdown."""
+"""evals/tools/ci_summary.py turns real pytest JUnit XML and the walkthrough's JSON report into Markdown."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from evals.ci_summary import main
+from evals.tools.ci_summary import main
 
 
 def real_junit(tmp_path: Path) -> Path:

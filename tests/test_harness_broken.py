@@ -17,7 +17,7 @@ def test_wrong_import_fails_at_check_naming_the_file(templates_copy, cases_copy)
         "from dagster_dlt import DagsterDltResource, dlt_assets",
         "from dagster_dlt import DagsterDltResource, dlt_asset",
     )
-    result = run_case(load_case(cases_copy / "pythonic-custom.yaml"), templates_copy)
+    result = run_case(load_case(cases_copy / "pythonic-custom.yaml"), templates_dir=templates_copy)
 
     assert not result.passed
     assert result.stage == "check"
@@ -29,7 +29,7 @@ def test_wrong_import_fails_at_check_naming_the_file(templates_copy, cases_copy)
 
 def test_wrong_yaml_key_fails_at_check_naming_the_file(templates_copy, cases_copy):
     replace_in(templates_copy / "component" / "defs.yaml.j2", "  loads:", "  load:")
-    result = run_case(load_case(cases_copy / "component-rest-api.yaml"), templates_copy)
+    result = run_case(load_case(cases_copy / "component-rest-api.yaml"), templates_dir=templates_copy)
 
     assert not result.passed
     assert result.stage == "check"
@@ -41,7 +41,7 @@ def test_wrong_yaml_key_fails_at_check_naming_the_file(templates_copy, cases_cop
 def test_wrong_table_in_assertion_fails_at_assert_naming_the_case(templates_copy, cases_copy):
     case_file = cases_copy / "pythonic-custom.yaml"
     replace_in(case_file, "table: crm_raw.deals", "table: crm_raw.dealz")
-    result = run_case(load_case(case_file), templates_copy)
+    result = run_case(load_case(case_file), templates_dir=templates_copy)
 
     assert not result.passed
     assert result.stage == "assert"
@@ -53,7 +53,7 @@ def test_wrong_table_in_assertion_fails_at_assert_naming_the_case(templates_copy
 def test_wrong_row_count_fails_at_assert(templates_copy, cases_copy):
     case_file = cases_copy / "pythonic-custom.yaml"
     replace_in(case_file, "table: crm_raw.deals, rows: 4", "table: crm_raw.deals, rows: 5")
-    result = run_case(load_case(case_file), templates_copy)
+    result = run_case(load_case(case_file), templates_dir=templates_copy)
 
     assert result.stage == "assert" and not result.passed
     assert "crm_raw.deals has 4 rows, expected 5" in result.message
@@ -61,7 +61,7 @@ def test_wrong_row_count_fails_at_assert(templates_copy, cases_copy):
 
 def test_undefined_template_variable_fails_at_render(templates_copy, cases_copy):
     replace_in(templates_copy / "asset" / "assets.py.j2", "{{ group_name }}", "{{ group_nme }}")
-    result = run_case(load_case(cases_copy / "asset-rest-api.yaml"), templates_copy)
+    result = run_case(load_case(cases_copy / "asset-rest-api.yaml"), templates_dir=templates_copy)
 
     assert result.stage == "render" and not result.passed
     assert "asset/assets.py.j2" in result.message

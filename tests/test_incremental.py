@@ -20,6 +20,6 @@ def test_second_run_loads_only_new_records_and_fails_without_the_incremental_hin
     start = text.index("{% if incremental_cursor %}\n                    # The cursor")
     end = text.index("{% endif %}", start) + len("{% endif %}")
     source.write_text(text[:start] + text[end:])
-    broken = run_case(case, templates_copy)
+    broken = run_case(case, templates_dir=templates_copy)
     assert not broken.passed and broken.stage == "assert"
     assert "no request to /events with {'updated_since': '1970-01-01T00:00:00+00:00'}" in broken.message

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from evals.links import broken_links
-from evals.shipping import clean_checkout, expected_install, files_under, unwanted_files
 from evals.skill import SKILL_ROOT
-from evals.skills_cli import InstallerError, RegistryUnreachable, ensure_skills_cli
+from evals.tools.links import broken_links
+from tests.support.shipping import clean_checkout, expected_install, files_under, unwanted_files
+from tests.support.skills_cli import InstallerError, RegistryUnreachable, ensure_skills_cli
 
 pytestmark = pytest.mark.slow
 
@@ -216,7 +216,7 @@ def test_cli_ships_whatever_a_dirty_folder_holds_and_the_check_reports_it(skills
 
 def test_links_cli_exits_non_zero_on_a_broken_link(tmp_path):
     (tmp_path / "ok.md").write_text("[self](ok.md)\n", encoding="utf-8")
-    run = [sys.executable, "-m", "evals.links", str(tmp_path)]
+    run = [sys.executable, "-m", "evals.tools.links", str(tmp_path)]
     clean = subprocess.run(run, capture_output=True, text=True, cwd=SKILL_ROOT)
     assert clean.returncode == 0, clean.stderr
     (tmp_path / "bad.md").write_text("# Bad\n\n[gone](gone.md)\n", encoding="utf-8")

@@ -9,10 +9,10 @@ import sys
 import pytest
 
 from evals.cases import discover
+from evals.kinds import key_parts, listed_assets
 from evals.matrix import SET_ARGS, VERSION_SETS, requirements
 from evals.project import SKELETON_ENV, create_project
 from evals.skill import SKILL_ROOT
-from evals.stages import _key_parts, _listed_assets
 
 
 def test_newest_set_is_what_the_project_pins():
@@ -52,10 +52,10 @@ def test_listed_assets_reads_dg_1_13_and_dg_1_11_output():
         '  {"key": "crm/contacts", "kinds": ["dlt"], "is_executable": true},\n'
         '  {"name": "dlt", "type": "DagsterDltResource"}\n]\nwarning after\n'
     )
-    assert [_key_parts(a) for a in _listed_assets(new)] == [("a", "b/c")]
-    assert [_key_parts(a) for a in _listed_assets(old)] == [("crm", "contacts")]
+    assert [key_parts(a) for a in listed_assets(new)] == [("a", "b/c")]
+    assert [key_parts(a) for a in listed_assets(old)] == [("crm", "contacts")]
     with pytest.raises(ValueError, match="no JSON"):
-        _listed_assets("nothing here")
+        listed_assets("nothing here")
 
 
 @pytest.mark.slow

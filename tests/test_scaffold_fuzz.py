@@ -75,7 +75,7 @@ def test_scaffold_writes_a_loadable_project_or_refuses_cleanly(
         "SOURCES__SQL_DATABASE__CREDENTIALS": "sqlite:///:memory:",
         "SOURCES__FILESYSTEM__BUCKET_URL": "file:///tmp",
     }
-    check = fast.run_dg(["check", "defs"], project.root, env, timeout=120)
+    check = fast.run_cli(["dg", "check", "defs"], project.root, env, timeout=120)
     assert check.returncode == 0 and "All definitions loaded successfully." in check.output, check.output[
         -3000:
     ]

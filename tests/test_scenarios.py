@@ -72,3 +72,20 @@ def test_agent_runner_plumbing_with_a_scripted_agent():
     assert not results[("scenario-02", False)].passed  # without the skill nothing gets built
     assert results[("scenario-04", True)].passed and results[("scenario-04", False)].passed
     assert all(r.tokens == 120 and r.seconds > 0 for r in results.values())
+
+
+@pytest.mark.slow
+def test_scripted_agent_is_graded_against_the_one_server_it_was_told_about():
+    """The agent builds against the API URL it is given; the request checks must read that
+    server's log, served with the scenario's page_size (10 here: one page for 10 records)."""
+    entry = scenarios.decisions()[5]
+    window = entry["steps"][0]
+    expect = {
+        "tables": [{"database": "events.duckdb", "table": "events_raw.events", "rows": 10}],
+        "requests": [{"path": "/events"}],
+        "absent_requests": [{"path": "/events", "query": {"page": "2"}}],
+    }
+    case = scenarios.scenario_case(5, {**entry, "steps": [window, {"expect": expect}]})
+    agent = f"{sys.executable} {FIXTURES / 'scripted_agent.py'} {{prompt}} {{workdir}}"
+    graded = {r.with_skill: r for r in run_agents([case], agent, timeout=300)}
+    assert graded[True].passed, graded[True].detail

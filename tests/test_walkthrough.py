@@ -9,10 +9,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from evals.shipping import clean_checkout
 from evals.skill import SKILL_ROOT
 from evals.walkthrough import QuickStartError, read_quick_start, run_walkthrough, split_commands
 from tests.conftest import replace_in
+from tests.support.shipping import clean_checkout
 
 
 def write_skill(

@@ -99,10 +99,10 @@ def test_runs_lint_tests_evals_and_walkthrough_and_writes_the_job_summary():
         "--junit eval-reports/evals-newest.xml",
         "--summary eval-reports/evals-newest.md",
         "--junit eval-reports/evals-oldest.xml --summary eval-reports/evals-oldest.md",
-        "uv run python -m evals.walkthrough --json",
-        "uv run python -m evals.matrix oldest --",
-        "uv run python -m evals.matrix oldest-templates --",
-        "uv run python -m evals.ci_summary",
+        "uv run dlt-dagster-evals walkthrough --json",
+        "uv run dlt-dagster-evals matrix oldest --",
+        "uv run dlt-dagster-evals matrix oldest-templates --",
+        "uv run dlt-dagster-evals summary",
         '>> "$GITHUB_STEP_SUMMARY"',
     ):
         assert wanted in lines, wanted
@@ -180,3 +180,15 @@ def test_nightly_runs_the_newest_releases_and_writes_the_drift_summary():
     assert "--drift-summary eval-reports/drift-${{ matrix.set }}.md" in drift["run"]
     (pinned,) = steps_running(nightly, "uv run dlt-dagster-evals")
     assert "--changed-since" not in pinned["run"] and "--shard" not in pinned["run"]
+
+
+def test_subcommands_the_workflow_runs_exist():
+    from evals.cli import _subcommands
+
+    used = []
+    for line in run_lines():
+        words = shlex.split(line)
+        for i, word in enumerate(words[:-1]):
+            if word == "dlt-dagster-evals" and not words[i + 1].startswith("-"):
+                used.append(words[i + 1])
+    assert used and set(used) <= set(_subcommands()), used

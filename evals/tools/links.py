@@ -1,6 +1,6 @@
 """Every relative link in a folder's Markdown files resolves to a file or folder inside it.
 
-    python -m evals.links DIR
+    dlt-dagster-evals links DIR
 
 The rules are scripts/validate.py's (one link checker: links, images and reference-style
 links read with markdown-it-py; URLs with a scheme or host are not fetched; a #fragment is
@@ -31,7 +31,7 @@ def broken_links(root: Path) -> list[validate.Link]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m evals.links", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="dlt-dagster-evals links", description=__doc__.splitlines()[0])
     parser.add_argument("root", type=Path, help="folder whose Markdown files to check")
     args = parser.parse_args(argv)
     broken = validate.broken_links(args.root, list(markdown_files(args.root)))

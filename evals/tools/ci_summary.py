@@ -58,9 +58,9 @@ def walkthrough_section(path: Path) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m evals.ci_summary", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="dlt-dagster-evals summary", description=__doc__.splitlines()[0])
     parser.add_argument("--junit", type=Path, action="append", default=[], help="pytest --junitxml file")
-    parser.add_argument("--walkthrough", type=Path, help="python -m evals.walkthrough --json file")
+    parser.add_argument("--walkthrough", type=Path, help="dlt-dagster-evals walkthrough --json file")
     parser.add_argument("--title", default="dlt-dagster CI", help="top heading")
     args = parser.parse_args(argv)
     lines = [f"# {args.title}", ""]

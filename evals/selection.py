@@ -1,0 +1,29 @@
+"""Which cases a run runs, and why: the one place selection options take effect.
+
+Today: `-k NAME` keeps the cases whose name contains NAME, whether they come from
+evals/cases, the doc blocks or the scenarios. New ways to select (changed files, shards)
+belong here, applied by `select` to the full list the CLI gathers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from evals.cases import Case
+
+
+@dataclass(frozen=True)
+class Selection:
+    name_contains: str | None = None  # -k
+
+    def keeps(self, case: Case) -> bool:
+        return not self.name_contains or self.name_contains in case.name
+
+    def describe(self) -> str:
+        """How the selection reads in a message ('' when it keeps everything)."""
+        return f" matching {self.name_contains!r}" if self.name_contains else ""
+
+
+def select(cases: Iterable[Case], selection: Selection) -> list[Case]:
+    return [case for case in cases if selection.keeps(case)]

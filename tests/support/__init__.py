@@ -1,0 +1,1 @@
+"""What only the tests use: the real `skills` installer, and what an installed copy must hold."""
