@@ -23,12 +23,14 @@ extra packages come from PyPI once and from that cache afterwards.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
-import subprocess
 import sys
 from importlib import metadata
 from pathlib import Path
+
+from evals.commands import run_command
 
 
 def canonicalize_name(name: str) -> str:
@@ -108,9 +110,10 @@ def build(target: Path, without: list[str] = (), with_: list[str] = (), timeout:
     requirements_file = target.parent / f"{target.name}-requirements.txt"
     requirements_file.write_text("\n".join(requirements) + "\n", encoding="utf-8")
     python = str(target / "bin" / "python")
-    _uv([uv, "venv", "--quiet", "--python", sys.executable, str(target)], timeout)
+    _uv([uv, "venv", "--quiet", "--python", sys.executable, str(target)], target.parent, timeout)
     _uv(
         [uv, "pip", "install", "--quiet", "--no-deps", "--python", python, "-r", str(requirements_file)],
+        target.parent,
         timeout,
     )
     if extra:
@@ -118,6 +121,7 @@ def build(target: Path, without: list[str] = (), with_: list[str] = (), timeout:
         _uv(
             [uv, "pip", "install", "--quiet", "--python", python, "-c", str(requirements_file)]
             + [f"{name}=={version}" if version else name for name, version in extra.items()],
+            target.parent,
             timeout,
         )
     _assert_absent(Path(python), list(without))
@@ -125,10 +129,12 @@ def build(target: Path, without: list[str] = (), with_: list[str] = (), timeout:
     return target / "bin"
 
 
-def _uv(args: list[str], timeout: float) -> None:
-    done = subprocess.run(args, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=timeout)
+def _uv(args: list[str], cwd: Path, timeout: float) -> None:
+    done = run_command(args, cwd, dict(os.environ), timeout)  # killable with the case
+    if done.timed_out:
+        raise EnvironmentBuildError(f"`{' '.join(args[1:3])}` timed out after {timeout:.0f}s")
     if done.returncode != 0:
-        raise EnvironmentBuildError(f"`{' '.join(args[1:3])}` failed:\n{done.stdout}{done.stderr}")
+        raise EnvironmentBuildError(f"`{' '.join(args[1:3])}` failed:\n{done.output}")
 
 
 def _assert_present(python: Path, extra: dict[str, str | None]) -> None:
@@ -137,13 +143,13 @@ def _assert_present(python: Path, extra: dict[str, str | None]) -> None:
     probe = (
         "import sys\nfrom importlib import metadata\nfor n in sys.argv[1:]:\n    print(metadata.version(n))\n"
     )
-    done = subprocess.run([str(python), "-c", probe, *extra], capture_output=True, text=True, timeout=60)
-    found = done.stdout.split()
+    done = run_command([str(python), "-c", probe, *extra], python.parent, dict(os.environ), 60)
+    found = done.output.split()
     as_pinned = len(found) == len(extra) and all(
         version in (None, seen) for version, seen in zip(extra.values(), found, strict=True)
     )
     if done.returncode != 0 or not as_pinned:
-        last_line = (done.stderr.strip().splitlines() or [f"found {found}"])[-1]
+        last_line = (done.output.strip().splitlines() or [f"found {found}"])[-1]
         shown = ", ".join(f"{n}=={v}" if v else n for n, v in extra.items())
         raise EnvironmentBuildError(f"the environment lacks {shown}: {last_line}")
 
@@ -155,9 +161,9 @@ def _assert_absent(python: Path, packages: list[str]) -> None:
         "    try:\n        metadata.distribution(name)\n    except metadata.PackageNotFoundError:\n"
         "        continue\n    print(name)\n"
     )
-    done = subprocess.run([str(python), "-c", probe, *packages], capture_output=True, text=True, timeout=60)
-    present = done.stdout.split()
+    done = run_command([str(python), "-c", probe, *packages], python.parent, dict(os.environ), 60)
+    present = done.output.split()
     if done.returncode != 0 or present:
         raise EnvironmentBuildError(
-            f"the environment still has {', '.join(present) or packages}: {done.stderr.strip()}"
+            f"the environment still has {', '.join(present) or packages}: {done.output}"
         )

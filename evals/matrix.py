@@ -28,6 +28,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from evals.commands import run_command
 from evals.project import SKELETON, SKELETON_ENV
 from evals.skill import SKILL_ROOT
 
@@ -74,16 +75,10 @@ def make_skeleton(dagster: str, target: Path) -> Path:
     if uvx is None:
         raise SystemExit("uvx is not on PATH")
     with tempfile.TemporaryDirectory(prefix="create-dagster-") as tmp:
-        done = subprocess.run(
-            [uvx, f"create-dagster@{dagster}", "project", "evalproj", "--no-uv-sync"],
-            cwd=tmp,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
+        args = [uvx, f"create-dagster@{dagster}", "project", "evalproj", "--no-uv-sync"]
+        done = run_command(args, Path(tmp), _environ(), timeout=600)
         if done.returncode != 0:
-            raise SystemExit(f"create-dagster@{dagster} failed:\n{done.stdout}{done.stderr}")
+            raise SystemExit(f"create-dagster@{dagster} failed (exit {done.returncode}):\n{done.output}")
         project = Path(tmp) / "evalproj"
         target.mkdir(parents=True, exist_ok=True)
         pyproject = (project / "pyproject.toml").read_text(encoding="utf-8")
@@ -115,6 +110,8 @@ def run_set(name: str, evals_args: list[str], python: str | None = None, **overr
             skeleton = make_skeleton(versions["dagster"], Path(tmp) / "skeleton")
         env = {**_environ(), SKELETON_ENV: str(skeleton)}
         command = eval_command(versions, python, [*SET_ARGS.get(name, []), *evals_args])
+        # Not run_command: the whole harness runs as this child, its output streamed to the
+        # terminal as it goes; Ctrl-C reaches it through the terminal's process group.
         return subprocess.run(command, cwd=SKILL_ROOT, env=env).returncode
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -185,7 +184,7 @@ def make_environment(run: CaseRun) -> None:
             with_=list(case.with_packages),
             timeout=run.remaining(),
         )
-    except (environments.EnvironmentBuildError, subprocess.TimeoutExpired) as exc:
+    except environments.EnvironmentBuildError as exc:
         field = "without_packages" if case.without_packages else "with_packages"
         raise StageFailure(f"{case.path}: {field}: {exc}") from exc
     run.cli = cli_runners.runner_for(run.options, run.kind, venv_bin)
