@@ -141,7 +141,7 @@ def test_pull_requests_run_changed_only_while_main_runs_everything():
     workflow = load()
     assert triggers(workflow)["push"]["branches"] == ["main"]
     assert triggers(workflow)["push"]["paths"] == triggers(workflow)["pull_request"]["paths"]
-    runs = steps_running(workflow, "uv run dlt-dagster-evals")
+    runs = steps_running(workflow, "uv run dlt-dagster-evals --")
     changed_only = [s for s in runs if "--changed-since" in s["run"]]
     full = [s for s in runs if "--changed-since" not in s["run"]]
     assert changed_only and all(s["if"] == "${{ github.event_name == 'pull_request' }}" for s in changed_only)
@@ -158,7 +158,7 @@ def test_every_shard_runs_and_their_reports_merge():
     shards = workflow["jobs"]["evals"]["strategy"]["matrix"]["shard"]
     count = len(shards)
     assert shards == list(range(1, count + 1)) and count >= 2
-    for step in steps_running(workflow, "uv run dlt-dagster-evals"):
+    for step in steps_running(workflow, "uv run dlt-dagster-evals --"):
         assert f"--shard ${{{{ matrix.shard }}}}/{count}" in step["run"]
     merge_job = workflow["jobs"]["evals-summary"]
     assert merge_job["needs"] == "evals" and merge_job["if"] == "${{ !cancelled() }}"
@@ -178,7 +178,7 @@ def test_nightly_runs_the_newest_releases_and_writes_the_drift_summary():
     assert nightly["jobs"]["drift"]["strategy"]["matrix"]["set"] == list(LATEST_SETS)
     (drift,) = steps_running(nightly, "uv run python -m evals.matrix ${{ matrix.set }}")
     assert "--drift-summary eval-reports/drift-${{ matrix.set }}.md" in drift["run"]
-    (pinned,) = steps_running(nightly, "uv run dlt-dagster-evals")
+    (pinned,) = steps_running(nightly, "uv run dlt-dagster-evals --")
     assert "--changed-since" not in pinned["run"] and "--shard" not in pinned["run"]
 
 
