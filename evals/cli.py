@@ -10,6 +10,7 @@ Subcommands (`dlt-dagster-evals NAME --help` for each; without one, the evals ru
   matrix       the evals with an older set of versions (evals/matrix.py)
   bench        a benchmark of benchmarks/ (default fast_vs_faithful)
   summary      Markdown of pytest's JUnit XML and the walkthrough's JSON, for CI
+  shards       record case durations, or merge the reports of shards (evals/shards.py)
   links        every relative Markdown link under a folder resolves
 """
 
@@ -157,7 +158,7 @@ def bench(argv: list[str]) -> int:
 
 
 def _subcommands() -> dict[str, Callable[[list[str]], int]]:
-    from evals import matrix, walkthrough
+    from evals import matrix, shards, walkthrough
     from evals.tools import ci_summary, links
 
     return {
@@ -166,6 +167,7 @@ def _subcommands() -> dict[str, Callable[[list[str]], int]]:
         "matrix": matrix.main,
         "bench": bench,
         "summary": ci_summary.main,
+        "shards": shards.main,
         "links": links.main,
     }
 

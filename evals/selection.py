@@ -1,8 +1,7 @@
-"""Which cases a run runs, and why: the one place selection options take effect.
+"""Which cases a run runs: `-k NAME` keeps the cases whose name contains NAME.
 
-Today: `-k NAME` keeps the cases whose name contains NAME, whether they come from
-evals/cases, the doc blocks or the scenarios. New ways to select (changed files, shards)
-belong here, applied by `select` to the full list the CLI gathers.
+It applies to every case the CLI gathers (evals/cases, the doc blocks, the scenarios),
+before `--changed-since` (evals/changed.py) and `--shard` (evals/shards.py) narrow it further.
 """
 
 from __future__ import annotations

@@ -154,7 +154,7 @@ def _results(cases: list[dict]):
 def main(argv: list[str] | None = None) -> int:
     from evals import report
 
-    parser = argparse.ArgumentParser(prog="python -m evals.shards", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="dlt-dagster-evals shards", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     rec = commands.add_parser("record", help="update evals/durations.json from JSON reports")
     rec.add_argument("reports", type=Path, nargs="+")
