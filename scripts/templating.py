@@ -8,34 +8,17 @@ Needs jinja2, pyyaml and jsonschema; a Dagster project with dagster-dg-cli has a
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jinja2
+import source_config  # a sibling: scripts/ is on sys.path (a script's own folder; evals/skill.py)
 import yaml
-from schema_problems import Problem, schema_problems  # a sibling: scripts/ is on sys.path
+from schema_problems import Problem, schema_problems  # a sibling too
 
 SKILL_ROOT = Path(__file__).resolve().parent.parent
-
-
-def _load_sibling(name: str):
-    """A module of this folder, however this one was loaded (as a script's sibling or by path)."""
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parent / f"{name}.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-try:
-    import source_config  # scaffold.py puts this folder on the import path
-except ModuleNotFoundError:  # loaded by path (evals/skill.py)
-    source_config = _load_sibling("source_config")
 TEMPLATES_DIR = SKILL_ROOT / "assets" / "templates"
 APPROACHES = ("component", "pythonic", "asset")
 
