@@ -22,18 +22,23 @@ class ProjectError(Exception):
     """Not a dg project, or one whose defs folder cannot be used; the message says which."""
 
 
+def read_toml(path: Path) -> dict:
+    """A TOML file (pyproject.toml), or ProjectError with one line: not UTF-8, or invalid TOML."""
+    try:
+        return tomllib.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ProjectError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ProjectError(f"{path}: invalid TOML: {exc}") from exc
+
+
 def read_dg_config(project_dir: Path) -> dict:
     pyproject = project_dir / "pyproject.toml"
     if not pyproject.is_file():
         raise ProjectError(
             f"{project_dir.resolve()}: no pyproject.toml, so not a Dagster project ({CREATE_HINT})"
         )
-    try:
-        data = tomllib.loads(pyproject.read_bytes().decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise ProjectError(f"{pyproject}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ProjectError(f"{pyproject}: invalid TOML: {exc}") from exc
+    data = read_toml(pyproject)
     dg = data.get("tool", {}).get("dg")
     if not isinstance(dg, dict):
         raise ProjectError(

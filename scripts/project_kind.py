@@ -22,12 +22,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from dg_project import ProjectError, find_defs_dir
-
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10: dagster depends on tomli
-    import tomli as tomllib
+from dg_project import ProjectError, find_defs_dir, read_toml
 
 DG, CLASSIC, MODULE = "dg", "classic", "module"
 SKIP_DIRS = {".venv", "venv", "node_modules", "build", "dist", "tests", "docs", "__pycache__"}
@@ -68,7 +63,7 @@ def detect(project_dir: Path) -> Project:
     if not root.is_dir():
         raise ProjectError(f"{project_dir}: no such folder")
     pyproject = root / "pyproject.toml"
-    data = _read_toml(pyproject) if pyproject.is_file() else {}
+    data = read_toml(pyproject) if pyproject.is_file() else {}
     tool = data.get("tool", {}) if isinstance(data.get("tool"), dict) else {}
     if isinstance(tool.get("dg"), dict):
         return Project(DG, root, "[tool.dg] in pyproject.toml", defs_dir=find_defs_dir(root))
@@ -87,15 +82,6 @@ def detect(project_dir: Path) -> Project:
     return Project(
         MODULE, root, f"{path.relative_to(root)} builds a Definitions", module=module, module_file=path
     )
-
-
-def _read_toml(path: Path) -> dict:
-    try:
-        return tomllib.loads(path.read_bytes().decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise ProjectError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ProjectError(f"{path}: invalid TOML: {exc}") from exc
 
 
 def _from_tool_dagster(root: Path, pyproject: Path, block: dict) -> Project:
