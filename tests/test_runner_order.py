@@ -29,7 +29,7 @@ def test_expected_cost_counts_launches_and_a_fresh_environment():
 
 
 def _fake_run(started: list[str]):
-    def run_case(case, options):
+    def run_case(case, options, postgres_server=None):
         started.append(case.name)
         return CaseResult(name=case.name, path=case.path, passed=True, stage="assert", message="")
 
