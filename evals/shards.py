@@ -7,8 +7,8 @@ environment) times the median seconds per cost unit of the recorded ones; with n
 recorded, by expected cost alone. Cases go, longest first, to the part with the least total
 (ties: the lower K), so every shard computes the same split from the same case list.
 
-    python -m evals.shards record REPORT.json [...]      update evals/durations.json
-    python -m evals.shards merge --shards N REPORT.json ... [--junit X] [--summary MD]
+    dlt-dagster-evals shards record REPORT.json [...]      update evals/durations.json
+    dlt-dagster-evals shards merge --shards N REPORT.json ... [--junit X] [--summary MD]
 """
 
 from __future__ import annotations

@@ -164,7 +164,7 @@ def test_every_shard_runs_and_their_reports_merge():
     assert merge_job["needs"] == "evals" and merge_job["if"] == "${{ !cancelled() }}"
     (download,) = [s for s in merge_job["steps"] if str(s.get("uses", "")).startswith("actions/download-art")]
     assert download["with"]["pattern"] == "evals-shard-*"
-    (merge,) = steps_running(workflow, "evals.shards merge")
+    (merge,) = steps_running(workflow, "uv run dlt-dagster-evals shards merge")
     words = shlex.split(merge["run"])
     assert words[words.index("--shards") + 1] == str(count)
     assert [w for w in words if w.startswith("eval-reports/evals-shard-")] == [
@@ -176,7 +176,7 @@ def test_nightly_runs_the_newest_releases_and_writes_the_drift_summary():
     nightly = load(NIGHTLY)
     assert triggers(nightly)["schedule"][0]["cron"]
     assert nightly["jobs"]["drift"]["strategy"]["matrix"]["set"] == list(LATEST_SETS)
-    (drift,) = steps_running(nightly, "uv run python -m evals.matrix ${{ matrix.set }}")
+    (drift,) = steps_running(nightly, "uv run dlt-dagster-evals matrix ${{ matrix.set }}")
     assert "--drift-summary eval-reports/drift-${{ matrix.set }}.md" in drift["run"]
     (pinned,) = steps_running(nightly, "uv run dlt-dagster-evals --")
     assert "--changed-since" not in pinned["run"] and "--shard" not in pinned["run"]
