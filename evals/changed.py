@@ -199,6 +199,12 @@ def inputs(case: Case, root: Path = SKILL_ROOT) -> set[str]:
     return read
 
 
+def _docs_naming(path: str, root: Path) -> list[str]:
+    """The skill's Markdown files whose text names `path` (eval markers naming a test)."""
+    docs = [root / "SKILL.md", *sorted((root / "references").glob("*.md"))]
+    return [d.relative_to(root).as_posix() for d in docs if d.is_file() and path in d.read_text("utf-8")]
+
+
 def select(changed: list[str], cases: list[Case], root: Path = SKILL_ROOT) -> Selection:
     """Classify each changed path and pick the cases that read it."""
     selection = Selection(changed=list(changed))
@@ -214,6 +220,12 @@ def select(changed: list[str], cases: list[Case], root: Path = SKILL_ROOT) -> Se
             why = f"runs {path}"
         elif readers:
             why = f"case file {path} changed"
+        elif path.startswith("tests/") and _docs_naming(path, root):
+            # a doc marker that names a test there (`test: tests/...`) is checked against it
+            named_by = _docs_naming(path, root)
+            selection.documents += [d for d in named_by if d not in selection.documents]
+            selection.unread.append(f"{path} (only its name, in the markers of {', '.join(named_by)})")
+            continue
         elif _matches(path, ("evals/cases/*", *SCENARIO_DATA)):
             selection.unread.append(f"{path} (no case left in it)")
             continue

@@ -206,3 +206,14 @@ def test_committed_staged_deleted_and_untracked_changes_all_count(tmp_path):
 def test_an_unknown_ref_is_one_clear_error(tmp_path):
     with pytest.raises(changed.ChangeError, match="--changed-since no-such-ref: no such commit"):
         changed.changed_paths("no-such-ref")
+
+
+def test_a_test_named_by_a_doc_marker_replans_that_doc_without_running_its_cases():
+    """`test: tests/...` in a marker is checked against that file: the doc's coverage runs again."""
+    cases = all_cases()
+    named = "tests/test_cloud_deployment.py"
+    assert f"test: {named}" in (SKILL_ROOT / "references" / "cloud-deployment.md").read_text(encoding="utf-8")
+    selection = changed.select([named], cases)
+    assert selection.documents == ["references/cloud-deployment.md"]
+    assert not selection.reasons and not selection.everything
+    assert changed.select(["tests/test_cases.py"], cases).documents == []
