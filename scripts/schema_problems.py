@@ -23,6 +23,7 @@ class Problem:
     keyword: str  # the schema keyword that failed: "pattern", "enum", "not", "required", ...
     value: Any  # the offending value in the document
     expected: Any  # that keyword's value in the schema (the pattern, the choices, ...)
+    path: tuple[str | int, ...] = ()  # the path in the document, as keys and indexes
 
     def __str__(self) -> str:
         return f"{self.where}: {self.message}"
@@ -33,7 +34,12 @@ def schema_problems(schema: dict, document: Any, root: str = "(root)") -> list[P
     errors = jsonschema.Draft202012Validator(schema).iter_errors(document)
     return [
         Problem(
-            "/".join(map(str, e.path)) or root, e.message, str(e.validator), e.instance, e.validator_value
+            "/".join(map(str, e.path)) or root,
+            e.message,
+            str(e.validator),
+            e.instance,
+            e.validator_value,
+            tuple(e.path),
         )
         for e in sorted(errors, key=lambda e: [str(part) for part in e.path])
     ]

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import yaml
+from schema_problems import Problem, schema_problems  # a sibling: scripts/ is on sys.path
 
 SCHEMAS_DIR = Path(__file__).resolve().parent.parent / "assets" / "templates" / "source-config"
 KINDS = ("rest_api", "sql_database", "filesystem")
@@ -173,9 +173,9 @@ def from_shorthand(variables: dict[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------- validation
 
 
-def _schema_errors(kind: str, config: dict[str, Any]) -> list[jsonschema.ValidationError]:
+def _schema_errors(kind: str, config: dict[str, Any]) -> list[Problem]:
     schema = json.loads((SCHEMAS_DIR / f"{kind}.schema.json").read_text(encoding="utf-8"))
-    return sorted(jsonschema.Draft202012Validator(schema).iter_errors(config), key=lambda e: list(e.path))
+    return schema_problems(schema, config)
 
 
 def _field(path_parts) -> str:
@@ -188,8 +188,8 @@ def _field(path_parts) -> str:
 def _check_schema(kind: str, config: dict[str, Any], path: Path) -> None:
     errors = _schema_errors(kind, config)
     if errors:
-        best = min(errors, key=lambda e: (-len(e.absolute_path), len(e.message)))
-        raise SourceConfigError(f"{path}: {_field(best.absolute_path)}: {best.message}")
+        best = min(errors, key=lambda e: (-len(e.path), len(e.message)))
+        raise SourceConfigError(f"{path}: {_field(best.path)}: {best.message}")
 
 
 def _dlt_leaves(exc) -> list:
@@ -384,8 +384,8 @@ def prepare(
     if options:
         errors = _schema_errors("dagster", options)
         if errors:
-            best = min(errors, key=lambda e: (-len(e.absolute_path), len(e.message)))
-            raise SourceConfigError(f"{path}: {_field(['dagster', *best.absolute_path])}: {best.message}")
+            best = min(errors, key=lambda e: (-len(e.path), len(e.message)))
+            raise SourceConfigError(f"{path}: {_field(['dagster', *best.path])}: {best.message}")
         if kind != "rest_api":
             raise SourceConfigError(
                 f"{path}: dagster: partitions and window_format apply to rest_api sources"
