@@ -30,6 +30,11 @@ class ClassicProject:
         return self.package_dir / "definitions.py"
 
     @property
+    def defs_dir(self) -> Path:
+        """Where new modules go (the harness's name for it): the Definitions module's package."""
+        return self.package_dir
+
+    @property
     def module(self) -> str:
         return f"{self.name}.definitions"
 

@@ -14,11 +14,13 @@ through its kind, so the stages never spell out a CLI. A kind is a small object 
     launch_argv(project, step)          argv that runs one Launch step
     in_process_argv(argv)               fast mode: the same argv with plain asset launches
                                         in-process (no step subprocess); other argv unchanged
+    install(project, rendered)          add rendered template files to the project
     list_assets_argv(project)           argv that lists the asset definitions
     asset_keys(output)                  the executable asset keys in that list's output
 
 `DG` (a `create-dagster project`, `dg check defs`, `dg launch`, `dg list defs --json`) is
-the first kind. Another kind (say, a classic code location run by the `dagster` CLI)
+the first kind. evals/classic_kind.py adds `classic` and `classic_existing` (a code location
+run by the `dagster` CLI). Another kind
 implements the same attributes and registers itself in KINDS; the runners
 (evals/cli_runners.py) run any console script, in a real process or a warm fork.
 """
@@ -30,6 +32,7 @@ from pathlib import Path
 from typing import Protocol
 
 from evals.cases import Case, Launch
+from evals.classic_kind import CLASSIC, CLASSIC_EXISTING
 from evals.project import Project, create_project
 from evals.skill import dg_project
 
@@ -47,6 +50,7 @@ class ProjectKind(Protocol):
     def check_argv(self, project: Project) -> list[str]: ...
     def launch_argv(self, project: Project, step: Launch) -> list[str]: ...
     def in_process_argv(self, argv: list[str]) -> list[str]: ...
+    def install(self, project: Project, rendered: list) -> None: ...
     def list_assets_argv(self, project: Project) -> list[str]: ...
     def asset_keys(self, output: str) -> set[tuple[str, ...]]: ...
 
@@ -76,6 +80,13 @@ class DgProject:
         if argv[1:2] == ["launch"] and "--assets" in argv and "--config-json" not in argv:
             return [*argv, "--config-json", IN_PROCESS_CONFIG]
         return argv
+
+    def install(self, project: Project, rendered: list) -> None:
+        """Write each rendered file into the defs folder, where dg autoloads it."""
+        for file in rendered:
+            target = project.defs_dir / file.path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(file.text, encoding="utf-8")
 
     def list_assets_argv(self, project: Project) -> list[str]:
         return ["dg", "list", "defs", "--json"]
@@ -108,7 +119,7 @@ def key_parts(asset: dict) -> tuple[str, ...]:
 
 
 DG = DgProject()
-KINDS: dict[str, ProjectKind] = {DG.name: DG}
+KINDS: dict[str, ProjectKind] = {DG.name: DG, CLASSIC.name: CLASSIC, CLASSIC_EXISTING.name: CLASSIC_EXISTING}
 
 
 def kind_of(case: Case) -> ProjectKind:

@@ -20,7 +20,7 @@ from evals.cases import Case, case_from_data
 SCENARIOS_DIR = Path(__file__).parent / "scenarios"
 EVALS_JSON = Path(__file__).parent / "evals.json"
 DECISIONS = SCENARIOS_DIR / "decisions.yaml"
-GRADING_KEYS = ("server", "env", "data_files", "sqlite", "expect", "steps")
+GRADING_KEYS = ("server", "env", "data_files", "sqlite", "expect", "steps", "project_kind")
 SOURCE_CONFIG_FILE = "source_config.yaml"  # a decision's source_config, for scaffold.py --source-config
 
 

@@ -142,10 +142,7 @@ def render(run: CaseRun) -> None:
         ]
     run.project = run.kind.create(run.workdir / "project", "evalproj")
     run.env = _project_env(run)
-    for rendered in run.rendered:
-        target = run.project.defs_dir / rendered.path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(rendered.text, encoding="utf-8")
+    run.kind.install(run.project, run.rendered)
     make_environment(run)
 
 
