@@ -24,7 +24,8 @@ from pathlib import Path
 
 from evals.cases import Case
 from evals.commands import run_command
-from evals.project import create_project, isolated_env
+from evals.kinds import kind_of
+from evals.project import isolated_env
 from evals.rest_server import RestApiServer
 from evals.runner import run_case
 from evals.scenarios import decisions, prompts, refusal_text
@@ -80,7 +81,7 @@ def run_agent(case: Case, agent_cmd: str, with_skill: bool, timeout: float) -> A
     decision = decisions()[scenario_id]["decision"]
     with tempfile.TemporaryDirectory(prefix=f"dlt-dagster-agent-{case.name}-") as scratch:
         workdir = Path(scratch)
-        project = create_project(workdir / "project", "agentproj")
+        project = kind_of(case).create(workdir / "project", "agentproj")  # dg or classic
         env = isolated_env(project, workdir / "case")
         # one server: the agent is told its URL, and the grading reads its request log
         server = RestApiServer.from_spec(case.server).start() if case.server else None
