@@ -96,6 +96,11 @@ def test_two_runs_at_once_on_one_file_both_succeed_with_a_pool_limit(tmp_path, g
     selections, tables = PROJECTS[group]
     project, env = new_project(tmp_path, group)
 
+    # an instance that has run before (two first runs at once would race to create its tables)
+    first = subprocess.run(
+        [DG, "launch", "--assets", selections[0]], cwd=project.root, env=env, capture_output=True, timeout=900
+    )
+    assert first.returncode == 0, first.stdout[-3000:]
     if group == "pools":  # the same instance without a limit: one run fails (the race, once)
         collide(project, env, selections)
 
@@ -108,15 +113,36 @@ def test_two_runs_at_once_on_one_file_both_succeed_with_a_pool_limit(tmp_path, g
     assert {table: rows(project, table) for table in tables} == tables
 
 
-def test_without_dagster_home_the_limit_does_not_hold_across_launches(tmp_path):
+INSTANCE_DIR = """\
+import os
+from pathlib import Path
+
+import dagster as dg
+
+
+@dg.asset
+def where_runs_go(context: dg.AssetExecutionContext) -> None:
+    Path(os.environ["INSTANCE_OUT"]).write_text(context.instance.root_directory)
+"""
+
+
+def test_without_dagster_home_each_launch_has_a_temporary_instance(tmp_path):
     """ "`dg launch` without `DAGSTER_HOME` uses a temporary instance of its own, which forgets
-    its runs and its pool slots when it exits, so two such launches at once still collide"
-    (here with the limit in a dagster.yaml that the temporary instance reads, in the cwd)."""
-    selections, _ = PROJECTS["pools"]
-    project, env = new_project(tmp_path, "pools")
+    its runs and its pool slots when it exits": the run's instance is a folder that dg
+    makes in the working directory and deletes when it exits."""
+    project = create_project(tmp_path / "project", "evalproj")
+    (project.defs_dir / "where_runs_go.py").write_text(INSTANCE_DIR)
+    env = {**isolated_env(project, tmp_path), "INSTANCE_OUT": str(tmp_path / "instance.txt")}
     env.pop("DAGSTER_HOME")
-    (project.root / "dagster.yaml").write_text(pool_limit_yaml(), encoding="utf-8")
-    outputs = collide(project, env, selections)
-    assert all("Using temporary directory" in out for out in outputs)
-    assert "will be removed when" in outputs[0]
-    assert not list(project.root.glob(".tmp_dagster_home_*")), "the temporary instance was kept"
+    done = subprocess.run(
+        [DG, "launch", "--assets", "where_runs_go"],
+        cwd=project.root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    instance = Path((tmp_path / "instance.txt").read_text())
+    assert instance.parent == project.root and instance.name.startswith(".tmp_dagster_home_")
+    assert not instance.exists(), "the temporary instance outlived dg launch"

