@@ -95,7 +95,9 @@ def test_command_block(scaffolded):
     assert written.returncode == 0
     lines = [line for line in block("test_command_block").splitlines() if line.strip()]
     assert [shlex.split(line)[2:4] for line in lines] == [
-        ["dagster", "definitions"], ["dagster", "asset"], ["dagster", "job"]
+        ["dagster", "definitions"],
+        ["dagster", "asset"],
+        ["dagster", "job"],
     ]
     for line in lines:
         done = run(as_harness_command(line), project.root, env)
@@ -129,7 +131,11 @@ def test_dagster_dev_block(scaffolded):
     with_packages = [arg for package in DEV_PACKAGES for arg in ("--with", package)]
     argv = ["uv", "run", "--no-project", *with_packages, *argv[2:], "-p", str(port)]
     server = subprocess.Popen(
-        argv, cwd=project.root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        argv,
+        cwd=project.root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
         start_new_session=True,
     )
     query = json.dumps({"query": "{ assetNodes { assetKey { path } } }"}).encode()
@@ -158,7 +164,7 @@ def test_dagster_dev_block(scaffolded):
     assert {"dlt_shop_orders", "dlt_shop_customers"} <= keys, keys
 
 
-PROBE = '''
+PROBE = """
 import dlt
 from dagster import Definitions, asset
 
@@ -171,7 +177,7 @@ def pages() -> int:
 
 
 defs = Definitions(assets=[pages])
-'''
+"""
 
 
 def test_working_directory_and_dlt_folder_claims(tmp_path):

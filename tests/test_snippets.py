@@ -147,6 +147,9 @@ def test_references_use_the_templates_explicit_duckdb_root():
     root_line = (
         'PROJECT_ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").is_file())'
     )
-    assert root_line in (templating.TEMPLATES_DIR / "_partials" / "project_root.py.j2").read_text()
+    rendered = templating.render(
+        "component", {"pipeline_name": "events", "dataset_name": "events_raw", "source_kind": "custom"}
+    )[0].text
+    assert root_line in rendered  # the template's default marker, as the references show it
     for name in ("component.md", "pythonic.md", "incremental-backfill-parallel.md"):
         assert root_line in (SKILL_ROOT / "references" / name).read_text(), name
