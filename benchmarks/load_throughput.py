@@ -75,6 +75,7 @@ class Fixture:
     api_url: str = ""
     bucket_url: str = ""
     template_vars: dict[str, Any] | None = None  # None: no template reads this kind
+    postgres_url: str = ""  # set: load into this PostgreSQL database instead of DuckDB files
 
 
 @dataclass
@@ -134,7 +135,7 @@ def make_sqlite(path: Path, rows: int) -> None:
                 f"2026-01-{i % 28 + 1:02d} {i % 24:02d}:{i % 60:02d}:00",
                 i % 2,
                 f'{{"tags": ["t{i % 7}"], "score": {i % 10}}}',
-                None if i % 3 else f"note {i}",
+                (None, "", f"note {i}")[i % 3],  # NULLs and empty strings, which some formats confuse
             )
             for i in range(rows)
         ),
@@ -337,12 +338,58 @@ def parquet_configs() -> list[Config]:
     ]
 
 
-CONFIGS = {"sql": sql_configs, "rest": rest_configs, "csv": csv_configs, "parquet": parquet_configs}
+def sql_postgres_configs() -> list[Config]:
+    from dlt.sources.sql_database import sql_database
+
+    def backend(name: str, file_format: str) -> Callable[[Fixture], tuple[Any, dict]]:
+        def build(fx: Fixture) -> tuple[Any, dict]:
+            source = sql_database(fx.sql_url, table_names=list(fx.tables), backend=name)
+            return source, {"loader_file_format": file_format}
+
+        return build
+
+    return [
+        Config(f"backend={name}, {file_format}", backend(name, file_format))
+        for name in ("sqlalchemy", "pyarrow")
+        for file_format in ("insert_values", "csv")
+    ]
+
+
+def rest_postgres_configs() -> list[Config]:
+    build = {c.name: c.build for c in rest_configs()}["parquet, parallelized"]
+
+    def with_format(file_format: str, parallelized: bool) -> Callable[[Fixture], tuple[Any, dict]]:
+        def run(fx: Fixture) -> tuple[Any, dict]:
+            source, _ = build(fx)
+            if not parallelized:
+                for resource in source.resources.values():
+                    resource.parallelized = False
+            return source, {"loader_file_format": file_format}
+
+        return run
+
+    return [
+        Config(f"{file_format}{', parallelized' if par else ''}", with_format(file_format, par))
+        for file_format in ("insert_values", "csv")
+        for par in (False, True)
+    ]
+
+
+CONFIGS = {
+    "sql": sql_configs,
+    "rest": rest_configs,
+    "csv": csv_configs,
+    "parquet": parquet_configs,
+    "sql-postgres": sql_postgres_configs,
+    "rest-postgres": rest_postgres_configs,
+}
 TITLES = {
     "sql": "SQL (SQLite) -> DuckDB",
     "rest": f"REST (loopback, {len(REST_RESOURCES)} endpoints, {REST_PAGE_SIZE} per page) -> DuckDB",
     "csv": f"filesystem, CSV ({FILES} files) -> DuckDB",
     "parquet": f"filesystem, parquet ({FILES} files) -> DuckDB",
+    "sql-postgres": "SQL (SQLite) -> PostgreSQL",
+    "rest-postgres": f"REST (loopback, {len(REST_RESOURCES)} endpoints) -> PostgreSQL",
 }
 
 
@@ -356,9 +403,12 @@ def template_loads(fx: Fixture, run_id: str) -> Any:
     given = {
         **fx.template_vars,
         "pipeline_name": f"template_{run_id}",
-        "dataset_name": "bench",
-        "duckdb_file": f"template_{run_id}.duckdb",
+        "dataset_name": f"bench_{run_id}",
     }
+    if fx.postgres_url:
+        given["destination"] = "postgres"
+    else:
+        given["duckdb_file"] = f"template_{run_id}.duckdb"
     files = templating.render("component", given)
     loads = next(f for f in files if f.path.endswith("loads.py"))
     project = fx.workdir / f"template_{run_id}"
@@ -409,6 +459,7 @@ def formats_used(pipeline: Any) -> str:
 
 def landed(pipeline: Any, tables: tuple[str, ...]) -> tuple[int, Landed]:
     """Rows, column types and a values fingerprint of the data tables (the benchmark's dataset)."""
+    postgres = pipeline.destination.destination_type.endswith("postgres")
     types, values, rows = [], [], 0
     with pipeline.sql_client() as client:
         for table in tables:
@@ -420,8 +471,13 @@ def landed(pipeline: Any, tables: tuple[str, ...]) -> tuple[int, Landed]:
             )
             types += [(table, column, data_type) for column, data_type in columns]
             data = [f'"{c}"' for c, _ in columns if not c.startswith("_dlt")]  # _dlt_id is random
+            if postgres:
+                rows_text = f"concat_ws('|', {', '.join(f'{c}::text' for c in data)})"
+                fingerprint_sql = f"md5(string_agg({rows_text}, ',' order by {rows_text}))"
+            else:
+                fingerprint_sql = f"bit_xor(hash({', '.join(data)}))"
             count, fingerprint = client.execute_sql(
-                f"select count(*), bit_xor(hash({', '.join(data)})) from {table}"
+                f"select count(*), {fingerprint_sql} from {client.make_qualified_table_name(table)}"
             )[0]
             rows += count
             values.append((table, fingerprint))
@@ -437,6 +493,7 @@ def run_once(config: Config, fx: Fixture, run_id: str) -> tuple[float, str, Land
             {
                 "SOURCES__SQL_DATABASE__CREDENTIALS": fx.sql_url,
                 "SOURCES__FILESYSTEM__BUCKET_URL": fx.bucket_url,
+                "DESTINATION__POSTGRES__CREDENTIALS": fx.postgres_url,
             }
         )
     with env_vars(env):
@@ -449,10 +506,12 @@ def run_once(config: Config, fx: Fixture, run_id: str) -> tuple[float, str, Land
         else:
             source, kwargs = config.build(fx)
             database = fx.workdir / f"{run_id}.duckdb"
+            if fx.postgres_url:
+                destination = dlt.destinations.postgres(fx.postgres_url)
+            else:
+                destination = dlt.destinations.duckdb(str(database))
             pipeline = dlt.pipeline(
-                pipeline_name=f"bench_{run_id}",
-                dataset_name="bench",
-                destination=dlt.destinations.duckdb(str(database)),
+                pipeline_name=f"bench_{run_id}", dataset_name=f"bench_{run_id}", destination=destination
             )
         started = time.perf_counter()
         info = pipeline.run(source, **kwargs)
@@ -462,6 +521,9 @@ def run_once(config: Config, fx: Fixture, run_id: str) -> tuple[float, str, Land
     if rows != fx.rows:
         raise RuntimeError(f"{rows} rows landed, expected {fx.rows}")
     formats = formats_used(pipeline)
+    if fx.postgres_url:
+        with pipeline.sql_client() as client:
+            client.drop_dataset()
     pipeline.drop()  # its local state; the DuckDB file goes with the temp folder
     database.unlink(missing_ok=True)
     return seconds, formats, what
@@ -476,7 +538,7 @@ def measure(results: list[Result], fx: Fixture, repeat: int) -> None:
                 continue
             if rnd > 0 and not result.config.template and result.rows_per_second < HALF * fastest:
                 continue
-            run_id = f"{fx.kind}_{next(counter)}"
+            run_id = f"{fx.kind.replace('-', '_')}_{next(counter)}"
             try:
                 seconds, formats, what = run_once(result.config, fx, run_id)
             except Exception as exc:  # a configuration that cannot load this data is a finding
@@ -517,17 +579,26 @@ def fixture(kind: str, rows: int, workdir: Path) -> Iterator[Fixture]:
                 api_url=url,
                 template_vars={"source_kind": "rest_api", "resources": list(REST_RESOURCES), "base_url": url},
             )
-    else:
+    elif kind in ("csv", "parquet"):
         rows -= rows % FILES
         make_files(folder / "files", rows)
+        resource = {"name": "orders", "file_glob": f"orders*.{kind}", "reader": kind}
         yield Fixture(
             kind,
             rows,
             folder,
             ("orders",),
             bucket_url=f"file://{folder / 'files'}",
-            template_vars={"source_kind": "filesystem", "resources": ["orders"]} if kind == "csv" else None,
+            template_vars={"source_kind": "filesystem", "source_config": {"resources": [resource]}},
         )
+    else:  # the same sources, into the evals' throwaway PostgreSQL (evals/services/postgres.py)
+        from evals.services.postgres import PostgresServer
+
+        with PostgresServer() as server:
+            url = server.database("load_throughput").url
+            with fixture(kind.split("-")[0], rows, folder) as fx:
+                fx.kind, fx.postgres_url = kind, url
+                yield fx
 
 
 # ---------------------------------------------------------------- report
@@ -537,7 +608,7 @@ def report(kind: str, fx: Fixture, results: list[Result], repeat: int) -> tuple[
     """The table for one kind; returns the template/fastest ratio (None: no template) and the
     fastest configuration's name."""
     baseline = results[0]  # dlt's own defaults for this source: what lands "as before"
-    print(f"\n{TITLES[kind]}: {fx.rows:,} rows, best of up to {1 + repeat} runs")
+    print(f"\n{TITLES[kind]}: {fx.rows:,} rows, best of up to {1 + repeat} runs", flush=True)
     print(f"  {'configuration':<50} {'rows/s':>9} {'vs fastest':>10} {'runs':>4}  extracted -> loaded")
     ok = [r for r in results if not r.error]
     fastest_all = max(ok, key=lambda r: r.rows_per_second)
@@ -613,14 +684,14 @@ def growth(kinds: list[str], sizes: list[int], repeat: int, workdir: Path) -> No
 
 
 def main(argv: list[str] | None = None) -> int:
+    from evals.services.postgres import PostgresUnavailable
+
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--rows", type=int, default=60_000, help="rows per source kind (default 60,000)")
     parser.add_argument("--repeat", type=int, default=2, help="extra runs of the near-fastest (default 2)")
-    parser.add_argument(
-        "--kinds", default="sql,rest,csv,parquet", help="comma-separated: sql,rest,csv,parquet"
-    )
+    parser.add_argument("--kinds", default=",".join(CONFIGS), help=f"comma-separated: {','.join(CONFIGS)}")
     parser.add_argument("--growth", metavar="A,B", help="time the template and the fastest at A and B rows")
     parser.add_argument("--serve-api", type=int, help=argparse.SUPPRESS)  # the loopback API's process
     args = parser.parse_args(argv)
@@ -648,7 +719,12 @@ def main(argv: list[str] | None = None) -> int:
                 parser.error("--growth takes two row counts, e.g. 100000,1000000")
             growth(kinds, sizes, args.repeat, Path(tmp))
         else:
-            ratios = {kind: run_kind(kind, args.rows, args.repeat, Path(tmp))[1] for kind in kinds}
+            ratios = {}
+            for kind in kinds:
+                try:
+                    ratios[kind] = run_kind(kind, args.rows, args.repeat, Path(tmp))[1]
+                except PostgresUnavailable as exc:
+                    print(f"\n{TITLES[kind]}: skipped, {exc}")
             summary = ", ".join(f"{k} {'n/a' if v is None else f'{v:.2f}'}" for k, v in ratios.items())
             print(f"\ntemplate/fastest: {summary}")
         print(f"total {time.perf_counter() - started:.0f} s on {os.cpu_count()} cores")

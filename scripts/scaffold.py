@@ -271,7 +271,8 @@ def _needs(args: argparse.Namespace, variables: dict, result: Plan) -> None:
         result.env_vars.append(f"{prefix}_END_VALUE (optional, backfills)")
     extra = source.packages if source else []
     if source and args.destination == "duckdb" and "pyarrow" not in extra:
-        extra = [*extra, "pyarrow"]  # DuckDB pipelines of core sources write parquet load files
+        # DuckDB pipelines of core sources write parquet load files (and read SQL as Arrow)
+        extra = [*extra, "pyarrow"]
     result.packages = ["dagster-dlt", f"dlt[{args.destination}]", *extra]
 
 

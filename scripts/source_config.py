@@ -40,7 +40,7 @@ REQUIRED_SECRETS = {
     "oauth2_client_credentials": ("client_id", "client_secret"),
 }
 WINDOW_FORMATS = ("datetime", "date", "naive", "unix")
-DEFAULT_SQL_BACKEND = "pyarrow"
+DEFAULT_SQL_BACKEND = "pyarrow"  # into DuckDB, when the config names none (Prepared.sql_backend)
 READERS = {"csv": "read_csv", "jsonl": "read_jsonl", "parquet": "read_parquet"}
 READER_PACKAGES = {"csv": ["pandas"], "parquet": ["pyarrow"], "jsonl": []}
 
@@ -77,6 +77,19 @@ class Prepared:
         if self.partitions and self.partitions["type"] == "static":
             parameters.append("partition=None")
         return ", ".join(parameters)
+
+    def sql_backend(self, destination: str) -> str | None:
+        """sql_database's backend: the config's; else pyarrow into DuckDB, which loads Arrow
+        tables as parquet several times faster; else dlt's own default (None). Into PostgreSQL,
+        Arrow tables load as INSERTs slower than sqlalchemy's rows, and CSV files (COPY) turn
+        empty strings into NULLs (references/fast-loads.md)."""
+        return self.config.get("backend") or (DEFAULT_SQL_BACKEND if destination == "duckdb" else None)
+
+    def arrow_tables(self, destination: str) -> bool:
+        """Whether the source hands dlt Arrow tables (which lack _dlt_load_id/_dlt_id unless asked)."""
+        if self.kind == "sql_database":
+            return self.sql_backend(destination) not in (None, "sqlalchemy")
+        return destination == "duckdb" and "read_parquet" in self.readers
 
     @property
     def readers(self) -> list[str]:
@@ -349,9 +362,6 @@ def _prepare_sql(config: dict[str, Any], path: Path) -> Prepared:
         if "incremental" in table:
             prepared.incremental = True
             prepared.backfill = prepared.backfill or _merges_on_key(table, {})
-    # Arrow tables, several times faster than dlt's default sqlalchemy backend and landing the
-    # same types (references/fast-loads.md)
-    config.setdefault("backend", DEFAULT_SQL_BACKEND)
     if config.get("backend") in ("pyarrow", "connectorx"):
         prepared.packages = ["pyarrow"] if config["backend"] == "pyarrow" else ["connectorx", "pyarrow"]
     elif config.get("backend") == "pandas":
