@@ -55,8 +55,9 @@ SET_ARGS: dict[str, list[str]] = {
     "oldest": ["--no-scenarios"],
     "oldest-templates": ["--no-docs", "--no-scenarios"],
 }
-# What the harness itself imports, besides the versions under test.
-HARNESS_REQUIREMENTS = ("jinja2>=3.1", "pyyaml>=6", "jsonschema>=4")
+# What the harness itself imports, besides the versions under test; and pyarrow, which the
+# templates' DuckDB loads need (parquet load files, sql_database's pyarrow backend).
+HARNESS_REQUIREMENTS = ("jinja2>=3.1", "pyyaml>=6", "jsonschema>=4", "pyarrow>=16")
 # Resolved at run time (evals/latest.py); they run every case, like the newest set.
 LATEST_SETS = ("latest", "latest-dagster")
 # What the full suite needs besides: a case without pandas, doc blocks, workflow schemas.

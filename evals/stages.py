@@ -77,7 +77,7 @@ def expand(text: str, run: CaseRun) -> str:
     {project_dir} (the project's root), {postgres_url} etc. (the case's PostgreSQL database)."""
     text = text.replace("{data_dir}", str(run.workdir / "data"))
     text = text.replace("{project_dir}", str(run.workdir / "project"))
-    if run.server is not None:
+    if run.server is not None and "{base_url}" in text:  # the server may have stopped (secrets at exit)
         text = text.replace("{base_url}", run.server.url)
     if run.postgres is not None:
         for name, value in run.postgres.placeholders().items():
