@@ -520,14 +520,14 @@ def run_once(config: Config, fx: Fixture, run_id: str) -> tuple[float, str, Land
         started = time.perf_counter()
         info = pipeline.run(source, **kwargs)
         seconds = time.perf_counter() - started
-    info.raise_on_failed_jobs()
-    rows, what = landed(pipeline, fx.tables)
-    if rows != fx.rows:
-        raise RuntimeError(f"{rows} rows landed, expected {fx.rows}")
-    formats = formats_used(pipeline)
-    if fx.postgres_url:
-        with pipeline.sql_client() as client:
-            client.drop_dataset()
+        info.raise_on_failed_jobs()
+        rows, what = landed(pipeline, fx.tables)  # the template reads its credentials from env
+        if rows != fx.rows:
+            raise RuntimeError(f"{rows} rows landed, expected {fx.rows}")
+        formats = formats_used(pipeline)
+        if fx.postgres_url:
+            with pipeline.sql_client() as client:
+                client.drop_dataset()
     pipeline.drop()  # its local state; the DuckDB file goes with the temp folder
     database.unlink(missing_ok=True)
     return seconds, formats, what

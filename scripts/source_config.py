@@ -40,7 +40,8 @@ REQUIRED_SECRETS = {
     "oauth2_client_credentials": ("client_id", "client_secret"),
 }
 WINDOW_FORMATS = ("datetime", "date", "naive", "unix")
-DEFAULT_SQL_BACKEND = "pyarrow"  # into DuckDB, when the config names none (Prepared.sql_backend)
+DEFAULT_SQL_BACKEND = "pyarrow"  # when the config names none, into FAST_ARROW (Prepared.sql_backend)
+FAST_ARROW = ("duckdb", "postgres")  # destinations where the benchmark measured Arrow faster
 READERS = {"csv": "read_csv", "jsonl": "read_jsonl", "parquet": "read_parquet"}
 READER_PACKAGES = {"csv": ["pandas"], "parquet": ["pyarrow"], "jsonl": []}
 
@@ -79,11 +80,10 @@ class Prepared:
         return ", ".join(parameters)
 
     def sql_backend(self, destination: str) -> str | None:
-        """sql_database's backend: the config's; else pyarrow into DuckDB, which loads Arrow
-        tables as parquet several times faster; else dlt's own default (None). Into PostgreSQL,
-        Arrow tables load as INSERTs slower than sqlalchemy's rows, and CSV files (COPY) turn
-        empty strings into NULLs (references/fast-loads.md)."""
-        return self.config.get("backend") or (DEFAULT_SQL_BACKEND if destination == "duckdb" else None)
+        """sql_database's backend: the config's; else pyarrow where it was measured faster with
+        the same rows and types (DuckDB, PostgreSQL: references/fast-loads.md); else dlt's own
+        default (None)."""
+        return self.config.get("backend") or (DEFAULT_SQL_BACKEND if destination in FAST_ARROW else None)
 
     def arrow_tables(self, destination: str) -> bool:
         """Whether the source hands dlt Arrow tables (which lack _dlt_load_id/_dlt_id unless asked)."""
