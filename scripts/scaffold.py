@@ -270,8 +270,9 @@ def _needs(args: argparse.Namespace, variables: dict, result: Plan) -> None:
     if (variables["incremental_cursor"] and not source) or (source and source.backfill):
         result.env_vars.append(f"{prefix}_END_VALUE (optional, backfills)")
     extra = source.packages if source else []
-    if source and args.destination == "duckdb" and "pyarrow" not in extra:
-        # DuckDB pipelines of core sources write parquet load files (and read SQL as Arrow)
+    fast = source and (args.destination == "duckdb" or source.arrow_tables(args.destination))
+    if fast and "pyarrow" not in extra:
+        # parquet load files of DuckDB pipelines, Arrow tables (references/fast-loads.md)
         extra = [*extra, "pyarrow"]
     result.packages = ["dagster-dlt", f"dlt[{args.destination}]", *extra]
 
