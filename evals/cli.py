@@ -110,13 +110,7 @@ class Progress:
 
 
 def write_reports(args: argparse.Namespace, results: list[CaseResult]) -> None:
-    if args.json_path:
-        report.write(args.json_path, report.json_report(results) + "\n")
-    if args.junit:
-        report.write(args.junit, report.junit_report(results) + "\n")
-    summary = report.markdown_summary(results)
-    if args.summary:
-        report.write(args.summary, summary)
+    summary = report.write_reports(results, args.json_path, args.junit, args.summary)
     step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if step_summary:
         with open(step_summary, "a", encoding="utf-8") as handle:

@@ -105,3 +105,17 @@ def markdown_summary(results: list[CaseResult]) -> str:
 def write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
+
+
+def write_reports(
+    results: list[CaseResult], json_path: Path | None, junit: Path | None, summary_path: Path | None
+) -> str:
+    """Write the reports asked for (JSON, JUnit XML, Markdown); return the Markdown summary."""
+    if json_path:
+        write(json_path, json_report(results) + "\n")
+    if junit:
+        write(junit, junit_report(results) + "\n")
+    summary = markdown_summary(results)
+    if summary_path:
+        write(summary_path, summary)
+    return summary

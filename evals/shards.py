@@ -174,14 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     except ShardError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if args.json_path:
-        report.write(args.json_path, report.json_report(results) + "\n")
-    if args.junit:
-        report.write(args.junit, report.junit_report(results) + "\n")
-    summary = report.markdown_summary(results)
-    if args.summary:
-        report.write(args.summary, summary)
-    print(summary)
+    print(report.write_reports(results, args.json_path, args.junit, args.summary))
     return 0 if all(r.passed for r in results) else 1
 
 
