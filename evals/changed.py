@@ -194,6 +194,10 @@ def inputs(case: Case, root: Path = SKILL_ROOT) -> set[str]:
         read |= script_files("scaffold", scripts_dir)
     if case.scenario is not None:
         read |= set(SCENARIO_DATA)
+    if (
+        case.project_kind != "dg"
+    ):  # a classic kind wires the project with these scripts (evals/classic_kind.py)
+        read |= script_files("classic_scaffold", scripts_dir) | script_files("project_kind", scripts_dir)
     for approach in approaches:
         read |= {f"{TEMPLATES}/{name}" for name in template_files(approach, templates_dir)}
     return read

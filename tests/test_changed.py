@@ -33,20 +33,33 @@ sys.path.insert(0, os.path.join(root, "scripts"))
 import templating
 reads = {}
 for name, kind, payload in plan:
-    opened.clear()
-    if kind == "template":
-        templating.render(payload["approach"], payload["vars"])
-    else:
-        for argv in payload:
-            sys.argv = ["scaffold.py", *argv, "--dry-run"]
-            try:
-                runpy.run_path(os.path.join(root, "scripts", "scaffold.py"), run_name="__main__")
-            except SystemExit:
-                pass
-    modules = {getattr(m, "__file__", None) for m in list(sys.modules.values())}
-    files = {os.path.abspath(f) for f in opened | modules if f}
-    inside = [os.path.relpath(f, root) for f in files if f.startswith(root + os.sep)]
-    reads[name] = sorted(f for f in inside if "__pycache__" not in f and not f.startswith(".venv"))
+    # Each case in a fork of this interpreter: modules a previous case imported are not
+    # cached here, so what this case imports is seen as read by this case only.
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_end)
+        opened.clear()
+        if kind == "template":
+            templating.render(payload["approach"], payload["vars"])
+        else:
+            for argv in payload:
+                sys.argv = ["scaffold.py", *argv, "--dry-run"]
+                try:
+                    runpy.run_path(os.path.join(root, "scripts", "scaffold.py"), run_name="__main__")
+                except SystemExit:
+                    pass
+        modules = {getattr(m, "__file__", None) for m in list(sys.modules.values())}
+        files = {os.path.abspath(f) for f in opened | modules if f}
+        inside = [os.path.relpath(f, root) for f in files if f.startswith(root + os.sep)]
+        found = sorted(f for f in inside if "__pycache__" not in f and not f.startswith(".venv"))
+        with os.fdopen(write_end, "w") as out:
+            json.dump(found, out)
+        os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end) as got:
+        reads[name] = json.loads(got.read())
+    os.waitpid(pid, 0)
 print(json.dumps(reads))
 """
 
@@ -217,3 +230,14 @@ def test_a_test_named_by_a_doc_marker_replans_that_doc_without_running_its_cases
     assert selection.documents == ["references/cloud-deployment.md"]
     assert not selection.reasons and not selection.everything
     assert changed.select(["tests/test_cases.py"], cases).documents == []
+
+
+def test_a_script_the_classic_kind_runs_selects_every_classic_case():
+    """Template cases of a classic kind are wired by scripts/classic_scaffold.py in the harness
+    (evals/classic_kind.py), which the oracle above, rendering only, does not see."""
+    cases = all_cases()
+    classic = {c.name for c in cases if c.project_kind != "dg"}
+    assert classic
+    for script in ("scripts/classic_scaffold.py", "scripts/wire_definitions.py", "scripts/project_kind.py"):
+        selection = changed.select([script], cases)
+        assert classic <= set(selection.reasons), (script, classic - set(selection.reasons))
