@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,7 @@ class Prepared:
     window_format: str = "datetime"
     partitions: dict[str, Any] | None = None
     packages: list[str] = field(default_factory=list)
+    timestamp_cursor: bool = False  # a SQL cursor declared data_type timestamp
 
     @property
     def signature(self) -> str:
@@ -350,6 +352,23 @@ def _bind_static_partition(config: dict[str, Any], partitions: dict[str, Any]) -
     endpoint.setdefault("params", {})[partitions["param"]] = Code("partition")
 
 
+def _check_timestamp_cursor(table: dict[str, Any], path: Path) -> None:
+    """A timestamp cursor's initial_value must parse, or the first run would fail on it."""
+    incremental = table["incremental"]
+    value = incremental.get("initial_value")
+    if incremental.get("data_type") != "timestamp" or value is None:
+        return
+    try:
+        if not isinstance(value, str):
+            raise ValueError(value)
+        datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise SourceConfigError(
+            f"{path}: tables.{table['name']}.incremental.initial_value: {value!r} is not an ISO 8601 "
+            'timestamp (data_type timestamp), e.g. "2026-01-01T00:00:00Z"'
+        ) from None
+
+
 def _prepare_sql(config: dict[str, Any], path: Path) -> Prepared:
     if "credentials" in config:  # named without its value, which may hold a password
         raise SourceConfigError(
@@ -362,6 +381,9 @@ def _prepare_sql(config: dict[str, Any], path: Path) -> Prepared:
         if "incremental" in table:
             prepared.incremental = True
             prepared.backfill = prepared.backfill or _merges_on_key(table, {})
+            _check_timestamp_cursor(table, path)
+            if table["incremental"].get("data_type") == "timestamp":
+                prepared.timestamp_cursor = True
     if config.get("backend") in ("pyarrow", "connectorx"):
         prepared.packages = ["pyarrow"] if config["backend"] == "pyarrow" else ["connectorx", "pyarrow"]
     elif config.get("backend") == "pandas":
