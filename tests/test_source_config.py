@@ -65,6 +65,14 @@ BAD_CONFIGS = [
         "tables[0].incremental: 'cursor_path' is a required property",
     ),
     (
+        "tables: [{name: a, incremental: {cursor_path: t, data_type: timestamp, initial_value: yesterday}}]",
+        "tables.a.incremental.initial_value: 'yesterday' is not an ISO 8601 timestamp",
+    ),
+    (
+        "tables: [{name: a, incremental: {cursor_path: t, data_type: timestamp, initial_value: 1767225600}}]",
+        "tables.a.incremental.initial_value: 1767225600 is not an ISO 8601 timestamp",
+    ),
+    (
         f"credentials: 'postgresql://u:{SECRET}@h/db'\ntables: [{{name: a}}]",
         "credentials: never put credentials in the config",
     ),
