@@ -40,6 +40,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("-k", dest="select", help="run only cases whose name contains this")
+    parser.add_argument(
+        "--skip", action="append", default=[], metavar="NAME", help="leave out the case of this exact name"
+    )
     parser.add_argument("--faithful", action="store_true", help="run the real dg CLI per command")
     parser.add_argument(
         "--jobs", type=int, help="cases to run at once (default: the CPU count; 1 with --faithful)"
@@ -177,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    selection = Selection(name_contains=args.select)
+    selection = Selection(name_contains=args.select, skipped=frozenset(args.skip))
     try:
         cases = discover(args.cases)
         docs = None if args.no_docs else snippets.plan()

@@ -53,7 +53,16 @@ VERSION_SETS: dict[str, dict[str, str]] = {
 # graded on the newest set only.
 SET_ARGS: dict[str, list[str]] = {
     "oldest": ["--no-scenarios"],
-    "oldest-templates": ["--no-docs", "--no-scenarios"],
+    "oldest-templates": [
+        "--no-docs",
+        "--no-scenarios",
+        # partitions on a component load need dagster-dlt 0.29.9 (dg check defs refuses them
+        # before); the same partition kinds through pythonic and asset do run on this set
+        "--skip",
+        "scaffold-rest-partitions-hourly",
+        "--skip",
+        "scaffold-rest-partitions-static",
+    ],
 }
 # What the harness itself imports, besides the versions under test; and pyarrow, which the
 # templates' DuckDB loads need (parquet load files, sql_database's pyarrow backend).
