@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from evals import report
 from evals.cases import case_from_data
 from evals.runner import run_case, run_cases
 from evals.skill import SKILL_ROOT, templating
 from tests.conftest import replace_in
+from tests.support.reports import assert_nowhere
 
 pytestmark = pytest.mark.slow
 
@@ -193,14 +193,7 @@ def leaks() -> None:
 """
     result = run_case(files_case("leaks", leaky, env={"SOURCES__API__ACCESS_TOKEN": secret}))
     assert not result.passed and "the token is ***" in result.output
-    for text in (
-        result.message,
-        result.output,
-        report.json_report([result]),
-        report.junit_report([result]),
-        report.markdown_summary([result]),
-    ):
-        assert secret not in text
+    assert_nowhere(secret, result)
 
 
 def test_ctrl_c_kills_children_cleans_up_and_writes_a_partial_report(tmp_path):

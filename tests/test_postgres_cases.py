@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from evals import report, snippets
+from evals import snippets
 from evals.cases import case_from_data, discover
 from evals.runner import run_case
 from evals.services import postgres
 from evals.skill import SKILL_ROOT
+from tests.support.reports import assert_nowhere
 
 SECRETS_AND_ENV = SKILL_ROOT / "references" / "secrets-and-env.md"
 
@@ -80,11 +81,4 @@ def test_a_case_database_password_is_masked_in_messages_outputs_and_reports():
         result = run_case(case, postgres_server=server)
     password = captured["db"].password
     assert not result.passed and "url *** password ***" in result.output
-    for text in (
-        result.message,
-        result.output,
-        report.json_report([result]),
-        report.junit_report([result]),
-        report.markdown_summary([result]),
-    ):
-        assert password not in text
+    assert_nowhere(password, result)
