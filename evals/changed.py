@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import ast
 import functools
-import subprocess
+import os
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path, PurePosixPath
@@ -31,6 +31,7 @@ import jinja2
 from jinja2 import meta
 
 from evals.cases import Case
+from evals.commands import run_command
 from evals.skill import SKILL_ROOT, templating
 
 TEMPLATES = "assets/templates"
@@ -60,8 +61,9 @@ class ChangeError(Exception):
 
 
 @dataclass
-class Selection:
-    """What a set of changed paths selects."""
+class Impact:
+    """What a set of changed paths affects: the cases to run and why (evals/selection.py
+    narrows by name first; this narrows what is left by what changed)."""
 
     changed: list[str]
     everything: list[str] = field(default_factory=list)  # reasons to run every case
@@ -90,14 +92,14 @@ def changed_paths(ref: str, root: Path = SKILL_ROOT) -> list[str]:
 
     def git(*args: str) -> str:
         try:
-            done = subprocess.run(
-                ["git", *args], cwd=root, capture_output=True, text=True, timeout=60, check=False
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
+            done = run_command(["git", *args], root, dict(os.environ), timeout=60, stderr_apart=True)
+        except OSError as exc:
             raise ChangeError(f"git {' '.join(args)}: {exc}") from exc
+        if done.timed_out:
+            raise ChangeError(f"git {' '.join(args)}: timed out after 60 s in {root}")
         if done.returncode != 0:
             raise ChangeError(f"git {' '.join(args)} failed in {root}: {done.stderr.strip()}")
-        return done.stdout
+        return done.output
 
     try:
         git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
@@ -209,14 +211,14 @@ def _docs_naming(path: str, root: Path) -> list[str]:
     return [d.relative_to(root).as_posix() for d in docs if d.is_file() and path in d.read_text("utf-8")]
 
 
-def select(changed: list[str], cases: list[Case], root: Path = SKILL_ROOT) -> Selection:
+def impact(changed: list[str], cases: list[Case], root: Path = SKILL_ROOT) -> Impact:
     """Classify each changed path and pick the cases that read it."""
-    selection = Selection(changed=list(changed))
+    affected = Impact(changed=list(changed))
     case_inputs = {case.name: inputs(case, root) for case in cases}
     for path in changed:
         readers = [c for c in cases if path in case_inputs[c.name]]
         if _matches(path, DOCS):
-            selection.documents.append(path)
+            affected.documents.append(path)
             why = f"doc block(s) of {path} changed"
         elif readers and path.startswith(f"{TEMPLATES}/"):
             why = f"renders {path}"
@@ -227,24 +229,24 @@ def select(changed: list[str], cases: list[Case], root: Path = SKILL_ROOT) -> Se
         elif path.startswith("tests/") and _docs_naming(path, root):
             # a doc marker that names a test there (`test: tests/...`) is checked against it
             named_by = _docs_naming(path, root)
-            selection.documents += [d for d in named_by if d not in selection.documents]
-            selection.unread.append(f"{path} (only its name, in the markers of {', '.join(named_by)})")
+            affected.documents += [d for d in named_by if d not in affected.documents]
+            affected.unread.append(f"{path} (only its name, in the markers of {', '.join(named_by)})")
             continue
         elif _matches(path, ("evals/cases/*", *SCENARIO_DATA)):
-            selection.unread.append(f"{path} (no case left in it)")
+            affected.unread.append(f"{path} (no case left in it)")
             continue
         elif _matches(path, UNREAD) or path.startswith((f"{TEMPLATES}/", f"{SCRIPTS}/")):
-            selection.unread.append(path)
+            affected.unread.append(path)
             continue
         elif _matches(path, EVERYTHING):
-            selection.everything.append(f"harness code or pins changed: {path}")
+            affected.everything.append(f"harness code or pins changed: {path}")
             continue
         else:
-            selection.everything.append(f"no rule knows what reads {path}, so every case may")
+            affected.everything.append(f"no rule knows what reads {path}, so every case may")
             continue
         for case in readers:
-            selection.reasons.setdefault(case.name, []).append(why)
-    return selection
+            affected.reasons.setdefault(case.name, []).append(why)
+    return affected
 
 
 def apply(ref: str, cases: list[Case], docs):
@@ -252,11 +254,11 @@ def apply(ref: str, cases: list[Case], docs):
     REF can affect; prints the selection and why. `docs` is a snippets.Plan or None."""
     from evals import snippets
 
-    selection = select(changed_paths(ref), cases)
-    print(selection.report(cases, ref), flush=True)
-    if selection.everything:
+    affected = impact(changed_paths(ref), cases)
+    print(affected.report(cases, ref), flush=True)
+    if affected.everything:
         return cases, docs
     if docs is not None:
-        changed_docs = [SKILL_ROOT / p for p in selection.documents if (SKILL_ROOT / p).is_file()]
+        changed_docs = [SKILL_ROOT / p for p in affected.documents if (SKILL_ROOT / p).is_file()]
         docs = snippets.plan(changed_docs) if changed_docs else None
-    return [c for c in cases if selection.keeps(c)], docs
+    return [c for c in cases if affected.keeps(c)], docs

@@ -32,8 +32,9 @@ class Cancelled(Exception):
 class CommandResult:
     args: tuple[str, ...]
     returncode: int | None  # None: killed at the timeout; negative: killed by that signal
-    output: str  # stdout and stderr, interleaved as printed
+    output: str  # stdout and stderr, interleaved as printed (stdout alone with stderr_apart)
     seconds: float
+    stderr: str = ""  # with stderr_apart only
 
     @property
     def timed_out(self) -> bool:
@@ -84,33 +85,44 @@ def run_command(
     env: dict[str, str],
     timeout: float,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    *,
+    stdin_text: str | None = None,
+    stderr_apart: bool = False,
+    as_user: dict | None = None,
 ) -> CommandResult:
+    """Run args to completion or the timeout (then its whole process group is killed).
+
+    stdin_text is fed to its stdin (otherwise /dev/null); stderr_apart keeps stderr out of
+    `output` (for commands whose stdout is parsed); as_user holds Popen's user/group/cwd
+    arguments for a command that must run as another user.
+    """
     if cancelled.is_set():
         raise Cancelled()
     start = time.monotonic()
+    popen_args = {"cwd": cwd, **(as_user or {})}
     proc = subprocess.Popen(
         args,
-        cwd=cwd,
         env=env,
         stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
+        stderr=subprocess.PIPE if stderr_apart else subprocess.STDOUT,
+        stdin=subprocess.DEVNULL if stdin_text is None else subprocess.PIPE,
         text=True,
         errors="replace",
         start_new_session=True,  # its own process group, so a timeout kills the children too
         preexec_fn=lambda: limit_file_size(max_file_bytes),
+        **popen_args,
     )
     register(proc.pid)
     try:
         try:
-            output, _ = proc.communicate(timeout=timeout)
+            output, errors = proc.communicate(input=stdin_text, timeout=timeout)
             returncode: int | None = proc.returncode
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
-            output, _ = proc.communicate()
+            output, errors = proc.communicate()
             returncode = None
     finally:
         unregister(proc.pid)
     if cancelled.is_set():
         raise Cancelled()
-    return CommandResult(tuple(args), returncode, output or "", time.monotonic() - start)
+    return CommandResult(tuple(args), returncode, output or "", time.monotonic() - start, errors or "")

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+from evals.commands import run_command
 from evals.project import create_project, isolated_env
 
 COMPONENT = "dagster_dlt.DltLoadCollectionComponent"
@@ -29,7 +29,7 @@ def installed() -> str:
     """The schema as the installed dagster-dlt and dg print it (run in a throwaway project)."""
     with tempfile.TemporaryDirectory(prefix="dlt-dagster-component-schema-") as scratch:
         project = create_project(Path(scratch) / "project", "schemaproj")
-        done = subprocess.run(
+        done = run_command(
             [
                 str(Path(sys.executable).parent / "dg"),
                 "utils",
@@ -37,15 +37,14 @@ def installed() -> str:
                 COMPONENT,
                 "--defs-yaml-schema",
             ],
-            cwd=project.root,
-            env=isolated_env(project, Path(scratch) / "case"),
-            capture_output=True,
-            text=True,
+            project.root,
+            isolated_env(project, Path(scratch) / "case"),
             timeout=300,
+            stderr_apart=True,
         )
     if done.returncode != 0:
-        raise RuntimeError(f"dg utils inspect-component {COMPONENT} failed:\n{done.stdout}{done.stderr}")
-    return done.stdout
+        raise RuntimeError(f"dg utils inspect-component {COMPONENT} failed:\n{done.output}{done.stderr}")
+    return done.output
 
 
 def diff(expected: str, actual: str) -> str:

@@ -9,10 +9,13 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
-import subprocess
 from dataclasses import dataclass, field
+from pathlib import Path
+
+from evals.commands import run_command
 
 PACKAGES = ("dagster", "dagster-dg-cli", "dagster-dlt", "dlt")
 
@@ -39,16 +42,20 @@ def compile_versions(requirements: list[str], python: str, no_deps: bool = False
         raise ResolveError("uv is not on PATH")
     command = [uv, "pip", "compile", "-", "--quiet", "--no-header", "--no-annotate"]
     command += ["--python-version", python] + (["--no-deps"] if no_deps else [])
-    try:
-        done = subprocess.run(
-            command, input="\n".join(requirements) + "\n", capture_output=True, text=True, timeout=300
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise ResolveError(f"uv pip compile {' '.join(requirements)}: timed out") from exc
+    done = run_command(
+        command,
+        Path.cwd(),
+        dict(os.environ),
+        timeout=300,
+        stdin_text="\n".join(requirements) + "\n",
+        stderr_apart=True,
+    )
+    if done.timed_out:
+        raise ResolveError(f"uv pip compile {' '.join(requirements)}: timed out")
     if done.returncode != 0:
         reason = " ".join(done.stderr.split())[:600]
         raise ResolveError(f"uv cannot resolve {' '.join(requirements)}: {reason}")
-    pins = re.findall(r"^([A-Za-z0-9_.\-]+)==(\S+)", done.stdout, re.MULTILINE)
+    pins = re.findall(r"^([A-Za-z0-9_.\-]+)==(\S+)", done.output, re.MULTILINE)
     return {name.lower().replace("_", "-"): version for name, version in pins}
 
 

@@ -76,6 +76,7 @@ HARNESS_REQUIREMENTS = ("jinja2>=3.1", "pyyaml>=6", "jsonschema>=4", "pyarrow>=1
 LATEST_SETS = ("latest", "latest-dagster")
 # What the full suite needs besides: a case without pandas, doc blocks, workflow schemas.
 LATEST_EXTRAS = ("pandas>=2", "markdown-it-py>=3", "check-jsonschema>=0.29")
+INSTALL_TIMEOUT = 1800  # seconds for `uv pip install` of a latest set (a cold cache downloads ~1 GB)
 
 
 def requirements(versions: dict[str, str]) -> list[str]:
@@ -149,16 +150,21 @@ def run_latest(name: str, evals_args: list[str], python: str | None, drift_summa
         print(f"  {note}", flush=True)
     with tempfile.TemporaryDirectory(prefix=f"dlt-dagster-matrix-{name}-") as tmp:
         venv, scratch = Path(tmp) / "venv", Path(tmp)
-        subprocess.run([uv, "venv", "--quiet", "--python", python, str(venv)], check=True)
+        made = run_command(
+            [uv, "venv", "--quiet", "--python", python, str(venv)], scratch, _environ(), timeout=600
+        )
+        if made.returncode != 0:
+            raise SystemExit(f"error: uv venv for the {name} set failed: {made.output[-3000:]}")
         install = [uv, "pip", "install", "--quiet", "--python", str(venv / "bin" / "python")]
         install += [*requirements(versions), *LATEST_EXTRAS]
         if resolved.overrides:
             overrides = scratch / "overrides.txt"
             overrides.write_text("".join(f"{n}=={v}\n" for n, v in resolved.overrides.items()))
             install += ["--override", str(overrides)]
-        done = subprocess.run(install, env=_environ(), capture_output=True, text=True)
+        done = run_command(install, scratch, _environ(), timeout=INSTALL_TIMEOUT)
         if done.returncode != 0:
-            raise SystemExit(f"error: installing the {name} set failed:\n{done.stderr[-3000:]}")
+            why = "timed out" if done.timed_out else "failed"
+            raise SystemExit(f"error: installing the {name} set {why}:\n{done.output[-3000:]}")
         dg_version = versions["dagster-dg-cli"]
         skeleton = (
             SKELETON if dg_version == SKELETON_DAGSTER else make_skeleton(dg_version, scratch / "skeleton")
@@ -170,20 +176,17 @@ def run_latest(name: str, evals_args: list[str], python: str | None, drift_summa
             report_path = scratch / "report.json"
             evals_args = [*evals_args, "--json", str(report_path)]
         python_bin = str(venv / "bin" / "python")
+        # Not run_command: the harness runs as this child, streamed (see run_set).
         code = subprocess.run(
             [python_bin, "-m", "evals.cli", *evals_args], cwd=SKILL_ROOT, env=env
         ).returncode
-        schema = subprocess.run(
-            [python_bin, "-m", "evals.component_schema"],
-            cwd=SKILL_ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
+        schema = run_command(
+            [python_bin, "-m", "evals.component_schema"], SKILL_ROOT, env, timeout=900, stderr_apart=True
         )
-        schema_diff = schema.stdout if schema.returncode != 0 else ""
+        schema_diff = schema.output if schema.returncode != 0 else ""
         if schema.returncode not in (0, 1):
-            schema_diff = f"(could not read the schema)\n{schema.stdout}{schema.stderr}"[-3000:]
-        print(schema.stdout.strip() or schema.stderr.strip()[-2000:], flush=True)
+            schema_diff = f"(could not read the schema)\n{schema.output}{schema.stderr}"[-3000:]
+        print(schema.output.strip() or schema.stderr.strip()[-2000:], flush=True)
         if code != 0 or schema_diff:
             text = drift.summary(
                 name,

@@ -116,7 +116,7 @@ def test_changing_any_file_a_template_or_scaffold_case_reads_selects_that_case(m
                 ("evals/cases/", "evals/sc", "evals/evals.json")
             ):
                 continue  # harness code: selects everything, checked below
-            selection = changed.select([path], cases)
+            selection = changed.impact([path], cases)
             if not selection.everything and name not in selection.reasons:
                 missed.append(f"{path} -> {name}")
     assert not missed, "changed files that did not select a case reading them:\n" + "\n".join(missed)
@@ -131,7 +131,7 @@ def test_changing_a_markdown_file_selects_its_doc_blocks_and_nothing_else():
     assert len(by_doc) >= 5 and "references/component.md" in by_doc
     by_doc.setdefault("SKILL.md", set())  # its blocks are schema-checked or skipped, none grouped
     for doc, names in by_doc.items():
-        selection = changed.select([doc], cases)
+        selection = changed.impact([doc], cases)
         assert set(selection.reasons) == names, doc
         assert selection.documents == [doc]
 
@@ -139,9 +139,9 @@ def test_changing_a_markdown_file_selects_its_doc_blocks_and_nothing_else():
 def test_changing_a_case_file_selects_its_cases():
     cases = all_cases()
     for case in discover():
-        selection = changed.select([changed.relative(case.path)], cases)
+        selection = changed.impact([changed.relative(case.path)], cases)
         assert list(selection.reasons) == [case.name]
-    selection = changed.select(["evals/scenarios/decisions.yaml"], cases)
+    selection = changed.impact(["evals/scenarios/decisions.yaml"], cases)
     assert set(selection.reasons) == {c.name for c in scenarios.load_cases()}
 
 
@@ -157,18 +157,18 @@ def test_changing_a_case_file_selects_its_cases():
 )
 def test_harness_code_or_pins_select_everything(path):
     cases = all_cases()
-    selection = changed.select([path], cases)
+    selection = changed.impact([path], cases)
     assert selection.everything and all(selection.keeps(c) for c in cases)
 
 
 def test_a_path_no_rule_knows_selects_everything():
     cases = all_cases()
-    assert changed.select(["data/new-thing.csv"], cases).everything
+    assert changed.impact(["data/new-thing.csv"], cases).everything
 
 
 def test_paths_no_eval_reads_select_nothing_and_say_so():
     cases = all_cases()
-    selection = changed.select(["README.md", "tests/test_cases.py", "scripts/doctor.py"], cases)
+    selection = changed.impact(["README.md", "tests/test_cases.py", "scripts/doctor.py"], cases)
     assert not selection.everything and not selection.reasons
     report = selection.report(cases, "main")
     assert "selected 0 of" in report and "(no eval reads scripts/doctor.py)" in report
@@ -196,7 +196,7 @@ def test_a_reference_paragraph_edited_in_a_checkout_selects_only_its_doc_blocks(
     (clone / "notes.txt").write_text("untracked\n", encoding="utf-8")
     paths = changed.changed_paths("HEAD", clone)
     assert paths == ["notes.txt", "references/component.md"]
-    selection = changed.select(["references/component.md"], all_cases())
+    selection = changed.impact(["references/component.md"], all_cases())
     assert selection.reasons and all(n.startswith("doc-component-") for n in selection.reasons)
 
 
@@ -226,10 +226,10 @@ def test_a_test_named_by_a_doc_marker_replans_that_doc_without_running_its_cases
     cases = all_cases()
     named = "tests/test_cloud_deployment.py"
     assert f"test: {named}" in (SKILL_ROOT / "references" / "cloud-deployment.md").read_text(encoding="utf-8")
-    selection = changed.select([named], cases)
+    selection = changed.impact([named], cases)
     assert selection.documents == ["references/cloud-deployment.md"]
     assert not selection.reasons and not selection.everything
-    assert changed.select(["tests/test_cases.py"], cases).documents == []
+    assert changed.impact(["tests/test_cases.py"], cases).documents == []
 
 
 def test_a_script_the_classic_kind_runs_selects_every_classic_case():
@@ -239,5 +239,5 @@ def test_a_script_the_classic_kind_runs_selects_every_classic_case():
     classic = {c.name for c in cases if c.project_kind != "dg"}
     assert classic
     for script in ("scripts/classic_scaffold.py", "scripts/wire_definitions.py", "scripts/project_kind.py"):
-        selection = changed.select([script], cases)
+        selection = changed.impact([script], cases)
         assert classic <= set(selection.reasons), (script, classic - set(selection.reasons))

@@ -35,6 +35,8 @@ from urllib.parse import quote
 
 import psycopg2
 
+from evals.commands import run_command
+
 INSTALL_HINT = (
     "install PostgreSQL (Debian/Ubuntu: apt-get install postgresql; macOS: brew install postgresql)"
 )
@@ -223,11 +225,13 @@ class PostgresServer:
 
     def _run_as(self, user: pwd.struct_passwd | None, args: list[str], what: str) -> None:
         try:
-            result = subprocess.run(args, capture_output=True, text=True, timeout=120, **_as_user(user))
-        except (OSError, subprocess.TimeoutExpired) as exc:
+            result = run_command(args, self.folder, dict(os.environ), timeout=120, as_user=_as_user(user))
+        except OSError as exc:
             raise PostgresUnavailable(f"{what} failed: {exc}") from exc
+        if result.timed_out:
+            raise PostgresUnavailable(f"{what} timed out after 120 s")
         if result.returncode != 0:
-            last = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["(no output)"]
+            last = result.output.strip().splitlines()[-1:] or ["(no output)"]
             raise PostgresUnavailable(f"{what} failed (exit {result.returncode}): {last[0]}")
 
     def _launch(self, bindir: Path, data: Path, user: pwd.struct_passwd | None) -> bool:
@@ -235,6 +239,7 @@ class PostgresServer:
         settings = [arg for name, value in SETTINGS.items() for arg in ("-c", f"{name}={value}")]
         log = open(self.folder / "server.log", "ab")  # noqa: SIM115 (the server keeps writing to it)
         try:
+            # Not run_command: the server outlives this call; stop() ends its process group.
             self.process = subprocess.Popen(
                 [
                     str(bindir / "postgres"),
