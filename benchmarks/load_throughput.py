@@ -636,7 +636,7 @@ def report(kind: str, fx: Fixture, results: list[Result], repeat: int) -> tuple[
             f"  {r.config.name:<50} {r.rows_per_second:>9,.0f} {ratio:>10.2f} {r.runs:>4}  {r.formats}"
             + (f"  ({notes})" if notes else "")
         )
-    print("  (first row's configuration = dlt's defaults; ratios are to the fastest that lands the same)")
+    print(f"  (dlt's defaults: {baseline.config.name}; ratios are to the fastest that lands the same)")
     if fastest is not fastest_all:
         print(f"  fastest of all: {fastest_all.config.name}, which lands differently")
     template = next((r for r in results if r.config.template), None)
