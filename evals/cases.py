@@ -135,7 +135,7 @@ class AddRecords:
 class ChangeData:
     """Source data changed between launches: files written, SQL run on the SQLite file."""
 
-    files: dict[str, str] = field(default_factory=dict)
+    files: dict[str, Any] = field(default_factory=dict)  # as Case.data_files
     sql: str | None = None
 
 
@@ -153,7 +153,7 @@ class Case:
     scaffold: tuple[tuple[str, ...], ...] | None = None  # one argument list per scaffold.py run
     scaffold_fails_with: str | None = None
     scenario: int | None = None
-    data_files: dict[str, str] = field(default_factory=dict)
+    data_files: dict[str, Any] = field(default_factory=dict)  # text, or {rows} for .parquet
     sqlite: dict[str, str] | None = None
     server: dict[str, Any] | None = None
     postgres: dict[str, Any] | None = None  # a PostgreSQL database for the case (evals/services)

@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from evals import cli_runners, environments, expectations
+from evals import cli_runners, data_files, environments, expectations
 from evals.cases import AddRecords, Case, ChangeData, Expect, Launch
 from evals.cli_runners import CommandRunner
 from evals.commands import CommandResult, run_command
@@ -99,10 +99,7 @@ def _expand_all(value, run: CaseRun):
 def _write_data(run: CaseRun) -> None:
     data_dir = run.workdir / "data"
     data_dir.mkdir(exist_ok=True)
-    for relative, text in run.case.data_files.items():
-        target = data_dir / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(expand(text, run), encoding="utf-8")
+    data_files.write_all(data_dir, run.case.data_files, lambda text: expand(text, run))
     if run.case.sqlite is not None:
         with sqlite3.connect(data_dir / run.case.sqlite["file"]) as connection:
             connection.executescript(run.case.sqlite["sql"])
@@ -262,9 +259,7 @@ def add_records(run: CaseRun, step: AddRecords) -> None:
 
 def change_data(run: CaseRun, step: ChangeData) -> None:
     data_dir = run.workdir / "data"
-    for relative, text in step.files.items():
-        (data_dir / relative).parent.mkdir(parents=True, exist_ok=True)
-        (data_dir / relative).write_text(expand(text, run), encoding="utf-8")
+    data_files.write_all(data_dir, step.files, lambda text: expand(text, run))
     if step.sql is not None and run.case.sqlite is not None:
         with sqlite3.connect(data_dir / run.case.sqlite["file"]) as connection:
             connection.executescript(step.sql)

@@ -65,3 +65,35 @@ def test_a_documented_launch_with_an_unknown_option_fails_naming_the_block(tmp_p
         f"{doc}:7: unknown dg launch option '--tags' (known: --assets, --job, --partition, "
         "--partition-range, --config-json): \"uv run dg launch --job j --tags '{}'\""
     ]
+
+
+@pytest.mark.parametrize(
+    ("value", "field"),
+    [
+        ('"id\\n1\\n"', "drops/o.parquet"),  # text in a .parquet file
+        ("{rows: []}", "drops/o.parquet/rows"),
+        ("{rows: [{id: 1}]}", "drops/o.csv"),  # rows only for .parquet
+    ],
+)
+def test_a_parquet_data_file_holds_rows_and_only_parquet_files_do(tmp_path, value, field):
+    bad = tmp_path / "bad.yaml"
+    path = field.split("/rows")[0]
+    bad.write_text(f"template: component\nvars: {{}}\ndata_files:\n  {path}: {value}\nexpect: {{}}\n")
+    with pytest.raises(CaseError) as info:
+        load_case(bad)
+    assert f"data_files/{field}" in str(info.value)
+
+
+def test_parquet_data_files_are_written_with_their_rows_and_types(tmp_path):
+    import pyarrow.parquet as pq
+
+    from evals import data_files
+
+    rows = [{"id": 1, "amount": 10.5, "status": "new"}, {"id": 2, "amount": 20.25, "status": None}]
+    data_files.write_all(
+        tmp_path, {"a/o.parquet": {"rows": rows}, "a/o.csv": "x {n}"}, lambda t: t.format(n=1)
+    )
+    table = pq.read_table(tmp_path / "a" / "o.parquet")
+    assert table.to_pylist() == rows
+    assert [str(t) for t in table.schema.types] == ["int64", "double", "string"]
+    assert (tmp_path / "a" / "o.csv").read_text() == "x 1"
