@@ -82,6 +82,11 @@ KNOWN_ERRORS: tuple[tuple[str, str], ...] = (
     (r"No module named '(dagster_dlt|dlt)'", "No module named 'dagster_dlt'"),
     (r"Cannot annotate `context` parameter with type", "Cannot annotate `context` parameter with type ..."),
     (r"KeyError: 'name'", "KeyError: 'name'"),
+    (
+        r"object of type <class 'str'> cannot be converted to int"
+        r"|'>' not supported between instances of 'str' and 'datetime\.date(time)?'",
+        "object of type <class 'str'> cannot be converted to int",
+    ),
 )
 
 

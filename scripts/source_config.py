@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,16 @@ DEFAULT_SQL_BACKEND = "pyarrow"  # when the config names none, into FAST_ARROW (
 FAST_ARROW = ("duckdb", "postgres")  # destinations where the benchmark measured Arrow faster
 READERS = {"csv": "read_csv", "jsonl": "read_jsonl", "parquet": "read_parquet"}
 READER_PACKAGES = {"csv": ["pandas"], "parquet": ["pyarrow"], "jsonl": []}
+# A SQL cursor's data_type -> (the dlt.common.time function the generated code parses the
+# window's strings with, how scaffold.py checks an initial_value, an example value).
+CURSOR_PARSERS = {
+    "timestamp": (
+        "ensure_pendulum_datetime",
+        lambda value: datetime.fromisoformat(value.replace("Z", "+00:00")),
+        '"2026-01-01T00:00:00Z"',
+    ),
+    "date": ("ensure_pendulum_date", date.fromisoformat, '"2026-01-01"'),
+}
 
 
 class SourceConfigError(Exception):
@@ -67,7 +77,12 @@ class Prepared:
     window_format: str = "datetime"
     partitions: dict[str, Any] | None = None
     packages: list[str] = field(default_factory=list)
-    timestamp_cursor: bool = False  # a SQL cursor declared data_type timestamp
+    cursor_parsers: list[str] = field(default_factory=list)  # dlt.common.time functions the code calls
+
+    @staticmethod
+    def cursor_parser(incremental: dict[str, Any]) -> str | None:
+        """The dlt function that turns the window's strings into the cursor column's type."""
+        return CURSOR_PARSERS.get(incremental.get("data_type"), (None, None))[0]
 
     @property
     def signature(self) -> str:
@@ -352,20 +367,22 @@ def _bind_static_partition(config: dict[str, Any], partitions: dict[str, Any]) -
     endpoint.setdefault("params", {})[partitions["param"]] = Code("partition")
 
 
-def _check_timestamp_cursor(table: dict[str, Any], path: Path) -> None:
-    """A timestamp cursor's initial_value must parse, or the first run would fail on it."""
+def _check_typed_cursor(table: dict[str, Any], path: Path) -> None:
+    """A typed cursor's initial_value must parse, or the first run would fail on it."""
     incremental = table["incremental"]
     value = incremental.get("initial_value")
-    if incremental.get("data_type") != "timestamp" or value is None:
+    data_type = incremental.get("data_type")
+    if data_type not in CURSOR_PARSERS or value is None:
         return
+    parse, example = CURSOR_PARSERS[data_type][1:]
     try:
         if not isinstance(value, str):
             raise ValueError(value)
-        datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parse(value)
     except ValueError:
         raise SourceConfigError(
             f"{path}: tables.{table['name']}.incremental.initial_value: {value!r} is not an ISO 8601 "
-            'timestamp (data_type timestamp), e.g. "2026-01-01T00:00:00Z"'
+            f"{data_type} (data_type {data_type}), e.g. {example}"
         ) from None
 
 
@@ -381,9 +398,10 @@ def _prepare_sql(config: dict[str, Any], path: Path) -> Prepared:
         if "incremental" in table:
             prepared.incremental = True
             prepared.backfill = prepared.backfill or _merges_on_key(table, {})
-            _check_timestamp_cursor(table, path)
-            if table["incremental"].get("data_type") == "timestamp":
-                prepared.timestamp_cursor = True
+            _check_typed_cursor(table, path)
+            parser = Prepared.cursor_parser(table["incremental"])
+            if parser and parser not in prepared.cursor_parsers:
+                prepared.cursor_parsers.append(parser)
     if config.get("backend") in ("pyarrow", "connectorx"):
         prepared.packages = ["pyarrow"] if config["backend"] == "pyarrow" else ["connectorx", "pyarrow"]
     elif config.get("backend") == "pandas":

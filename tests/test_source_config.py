@@ -73,6 +73,14 @@ BAD_CONFIGS = [
         "tables.a.incremental.initial_value: 1767225600 is not an ISO 8601 timestamp",
     ),
     (
+        "tables: [{name: a, incremental: {cursor_path: d, data_type: date, initial_value: '2026-02-30'}}]",
+        "tables.a.incremental.initial_value: '2026-02-30' is not an ISO 8601 date",
+    ),
+    (
+        "tables: [{name: a, incremental: {cursor_path: d, data_type: datetime}}]",
+        "tables[0].incremental.data_type: 'datetime' is not one of ['timestamp', 'date']",
+    ),
+    (
         f"credentials: 'postgresql://u:{SECRET}@h/db'\ntables: [{{name: a}}]",
         "credentials: never put credentials in the config",
     ),
