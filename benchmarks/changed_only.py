@@ -1,11 +1,13 @@
-"""Benchmark: a one-paragraph change to one reference, validated with --changed-since, against
-the full eval run, in one run of this script.
+"""Benchmark: a change to one paragraph and one example of one reference, validated with
+--changed-since, against the full eval run, in one run of this script.
 
     uv run python benchmarks/changed_only.py [--reference references/NAME.md ...] [--jobs N]
 
 It runs the whole suite (fast mode) in a clone of HEAD; then, for each reference that has
 doc cases (or each --reference), makes another clone, appends a sentence to the first
-prose paragraph of that reference and runs `--changed-since HEAD` there. (Clones, so that
+prose paragraph of that reference and a comment line to its first Python block of a doc
+case, and runs `--changed-since HEAD` there (which runs that block's case, and the case
+that fixes it where it shows an error). (Clones, so that
 edits in this checkout during the run neither trip the evals' stray-write guard nor count.) Each pass is a
 fresh `python -m evals.cli` process, so its wall time includes everything a pull request
 waits for (interpreter start, warm-up, the schema checks of the changed file). It prints
@@ -65,14 +67,20 @@ def clone_of_head(target: Path) -> Path:
     return target
 
 
-def edit_paragraph(path: Path) -> None:
-    """Append a sentence to the first prose paragraph (not a heading, list, marker or code)."""
+def edit_paragraph_and_block(path: Path) -> None:
+    """Append a sentence to the first prose paragraph (not a heading, list, marker or code) and
+    a comment line to the first Python block of a doc case: a change to one example."""
+    from evals import snippets
+
     text = path.read_text(encoding="utf-8")
-    for paragraph in text.split("\n\n"):
-        if paragraph[:1].isalpha():
-            path.write_text(text.replace(paragraph, paragraph + " (Edited.)", 1), encoding="utf-8")
-            return
-    sys.exit(f"{path}: no prose paragraph to edit")
+    paragraph = next((p for p in text.split("\n\n") if p[:1].isalpha()), None)
+    block = next(
+        (b for b in snippets.extract(path) if b.lang == "python" and b.marker and "group" in b.marker), None
+    )
+    if paragraph is None or block is None:
+        sys.exit(f"{path}: no prose paragraph or Python doc block to edit")
+    text = text.replace(paragraph, paragraph + " (Edited.)", 1)
+    path.write_text(text.replace(block.text, block.text + "# (edited)\n", 1), encoding="utf-8")
 
 
 def main() -> int:
@@ -96,9 +104,9 @@ def main() -> int:
         full_s, full, _ = run_pass("full suite", clone_of_head(scratch_dir / "full"), jobs, full_report)
         for number, reference in enumerate(references):
             clone = clone_of_head(scratch_dir / f"clone{number}")
-            edit_paragraph(clone / reference)
+            edit_paragraph_and_block(clone / reference)
             seconds, report, _ = run_pass(
-                f"changed-only: a paragraph of {reference}",
+                f"changed-only: a paragraph and a block of {reference}",
                 clone,
                 [*jobs, "--changed-since", "HEAD"],
                 scratch_dir / f"changed{number}.json",

@@ -4,8 +4,9 @@ Each changed path (relative to the skill root) is classified:
 
 - harness code or pins (evals/ outside its case data, pyproject.toml, uv.lock, CI workflows),
   or a path no rule knows: every case runs;
-- SKILL.md or references/*.md: the doc blocks of that file (its cases, schema checks and
-  coverage; evals/snippets.py);
+- SKILL.md or references/*.md: the doc blocks of that file (schema checks and coverage;
+  evals/snippets.py), and the doc cases whose blocks changed since the merge base (or that
+  fix a group whose blocks did); a prose-only edit runs no case;
 - a case file (evals/cases/*.yaml; evals/scenarios/decisions.yaml or evals/evals.json for
   the scenarios): the cases it holds;
 - a template, partial or template manifest (assets/templates/): the cases that render it,
@@ -23,6 +24,7 @@ from __future__ import annotations
 import ast
 import functools
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path, PurePosixPath
@@ -70,6 +72,7 @@ class Impact:
     documents: list[str] = field(default_factory=list)  # Markdown files whose doc blocks run
     reasons: dict[str, list[str]] = field(default_factory=dict)  # case name -> why it runs
     unread: list[str] = field(default_factory=list)  # changed paths no case reads
+    left_out: list[str] = field(default_factory=list)  # doc cases of a changed file, blocks unchanged
 
     def keeps(self, case: Case) -> bool:
         return bool(self.everything) or case.name in self.reasons
@@ -83,34 +86,74 @@ class Impact:
         lines.append(f"selected {len(chosen)} of {len(cases)} case(s):")
         lines += [f"  {c.name}: {'; '.join(self.reasons[c.name])}" for c in chosen]
         lines += [f"  (no eval reads {path})" for path in self.unread]
+        if self.left_out:
+            lines.append(
+                f"  (left out, their blocks did not change: {len(self.left_out)} doc case(s), "
+                + ", ".join(self.left_out)
+                + ")"
+            )
         return "\n".join(lines)
+
+
+def _git(root: Path, *args: str) -> str:
+    try:
+        done = run_command(["git", *args], root, dict(os.environ), timeout=60, stderr_apart=True)
+    except OSError as exc:
+        raise ChangeError(f"git {' '.join(args)}: {exc}") from exc
+    if done.timed_out:
+        raise ChangeError(f"git {' '.join(args)}: timed out after 60 s in {root}")
+    if done.returncode != 0:
+        raise ChangeError(f"git {' '.join(args)} failed in {root}: {done.stderr.strip()}")
+    return done.output
+
+
+def merge_base(ref: str, root: Path = SKILL_ROOT) -> str:
+    """The commit REF and HEAD share, which a pull request's changes are measured from."""
+    try:
+        _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    except ChangeError:
+        raise ChangeError(
+            f"--changed-since {ref}: no such commit in {root} (a shallow clone may need `git fetch`)"
+        ) from None
+    return _git(root, "merge-base", ref, "HEAD").strip()
 
 
 def changed_paths(ref: str, root: Path = SKILL_ROOT) -> list[str]:
     """Paths (relative to root) that differ between REF's merge base with HEAD and the work
     tree: committed, staged, unstaged, deleted and untracked files alike."""
-
-    def git(*args: str) -> str:
-        try:
-            done = run_command(["git", *args], root, dict(os.environ), timeout=60, stderr_apart=True)
-        except OSError as exc:
-            raise ChangeError(f"git {' '.join(args)}: {exc}") from exc
-        if done.timed_out:
-            raise ChangeError(f"git {' '.join(args)}: timed out after 60 s in {root}")
-        if done.returncode != 0:
-            raise ChangeError(f"git {' '.join(args)} failed in {root}: {done.stderr.strip()}")
-        return done.output
-
-    try:
-        git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
-    except ChangeError:
-        raise ChangeError(
-            f"--changed-since {ref}: no such commit in {root} (a shallow clone may need `git fetch`)"
-        ) from None
-    base = git("merge-base", ref, "HEAD").strip()
-    diff = git("diff", "--name-only", "--no-renames", "--relative", base, "--")
-    untracked = git("ls-files", "--others", "--exclude-standard")
+    base = merge_base(ref, root)
+    diff = _git(root, "diff", "--name-only", "--no-renames", "--relative", base, "--")
+    untracked = _git(root, "ls-files", "--others", "--exclude-standard")
     return sorted({line for line in (diff + untracked).splitlines() if line.strip()})
+
+
+def text_at(base: str, path: str, root: Path = SKILL_ROOT) -> str | None:
+    """The file's text at commit `base` (None: it did not exist there)."""
+    try:
+        return _git(root, "show", f"{base}:./{path}")
+    except ChangeError:
+        return None
+
+
+def changed_doc_cases(path: str, old_text: str | None, root: Path = SKILL_ROOT) -> set[str] | None:
+    """The doc cases of one Markdown file whose blocks differ from `old_text`: a group whose
+    blocks (text, language, marker) changed, appeared, or fix a group that did. None: every
+    doc case of the file (it is new, or its old markers do not parse)."""
+    from evals import snippets
+    from evals.cases import CaseError
+
+    doc = root / path
+    if old_text is None or not doc.is_file():
+        return None
+    try:
+        old = snippets.group_signatures(snippets.extract(doc, text=old_text))
+    except CaseError:
+        return None
+    blocks = snippets.extract(doc)
+    new = snippets.group_signatures(blocks)
+    changed = {group for group, signature in new.items() if old.get(group) != signature}
+    changed |= {group for group, base in snippets.group_fixes(blocks).items() if base in changed}
+    return {snippets.doc_case_name(doc, group) for group in changed}
 
 
 def _matches(path: str, patterns: tuple[str, ...]) -> bool:
@@ -211,8 +254,15 @@ def _docs_naming(path: str, root: Path) -> list[str]:
     return [d.relative_to(root).as_posix() for d in docs if d.is_file() and path in d.read_text("utf-8")]
 
 
-def impact(changed: list[str], cases: list[Case], root: Path = SKILL_ROOT) -> Impact:
-    """Classify each changed path and pick the cases that read it."""
+def impact(
+    changed: list[str],
+    cases: list[Case],
+    root: Path = SKILL_ROOT,
+    old_text: Callable[[str], str | None] | None = None,
+) -> Impact:
+    """Classify each changed path and pick the cases that read it. With `old_text` (a path's
+    text before the change), a Markdown file selects only the doc cases whose blocks changed;
+    without it, all of its doc cases."""
     affected = Impact(changed=list(changed))
     case_inputs = {case.name: inputs(case, root) for case in cases}
     for path in changed:
@@ -220,6 +270,11 @@ def impact(changed: list[str], cases: list[Case], root: Path = SKILL_ROOT) -> Im
         if _matches(path, DOCS):
             affected.documents.append(path)
             why = f"doc block(s) of {path} changed"
+            narrowed = changed_doc_cases(path, old_text(path), root) if old_text else None
+            if narrowed is not None:
+                affected.left_out += [c.name for c in readers if c.name not in narrowed]
+                readers = [c for c in readers if c.name in narrowed]
+                why = f"its blocks in {path} changed"
         elif readers and path.startswith(f"{TEMPLATES}/"):
             why = f"renders {path}"
         elif readers and path.startswith(f"{SCRIPTS}/"):
@@ -254,7 +309,8 @@ def apply(ref: str, cases: list[Case], docs):
     REF can affect; prints the selection and why. `docs` is a snippets.Plan or None."""
     from evals import snippets
 
-    affected = impact(changed_paths(ref), cases)
+    base = merge_base(ref)
+    affected = impact(changed_paths(ref), cases, old_text=lambda path: text_at(base, path))
     print(affected.report(cases, ref), flush=True)
     if affected.everything:
         return cases, docs

@@ -104,8 +104,9 @@ def documents(root: Path = SKILL_ROOT) -> list[Path]:
     return [root / "SKILL.md", *sorted((root / "references").glob("*.md"))]
 
 
-def extract(doc: Path) -> list[Block]:
-    tokens = MarkdownIt().parse(doc.read_text(encoding="utf-8"))
+def extract(doc: Path, text: str | None = None) -> list[Block]:
+    """The fenced blocks of `doc` (of `text` instead of the file's, e.g. an older version)."""
+    tokens = MarkdownIt().parse(doc.read_text(encoding="utf-8") if text is None else text)
     blocks = []
     for index, token in enumerate(tokens):
         if token.type != "fence":
@@ -208,6 +209,30 @@ def blocks_run_by(test: str, docs: list[Path] | None = None) -> list[Block]:
     ]
 
 
+def doc_case_name(doc: Path, group: str) -> str:
+    return f"doc-{doc.stem}-{group}"
+
+
+def group_signatures(blocks: list[Block]) -> dict[str, list[tuple[str, str, str]]]:
+    """Group -> what its case is built from (each block's language, text and marker), without
+    line numbers: two versions of a file whose group has the same signature build the same case."""
+    signatures: dict[str, list[tuple[str, str, str]]] = {}
+    for block in blocks:
+        if block.marker and "group" in block.marker:
+            marker = json.dumps(block.marker, sort_keys=True, default=str)
+            signatures.setdefault(str(block.marker["group"]), []).append((block.lang, block.text, marker))
+    return signatures
+
+
+def group_fixes(blocks: list[Block]) -> dict[str, str]:
+    """Fixing group -> the broken group it fixes (whose blocks its case starts from)."""
+    fixes = {}
+    for block in blocks:
+        if block.marker and "group" in block.marker and block.marker.get("fixes") not in (None, True):
+            fixes[str(block.marker["group"])] = str(block.marker["fixes"])
+    return fixes
+
+
 def _fixes(blocks: list[Block]) -> str | None:
     """The broken group that this group fixes (`fixes:` on any of its blocks), if any."""
     named = {str(b.marker["fixes"]) for b in blocks if b.marker.get("fixes") not in (None, True)}
@@ -259,7 +284,7 @@ def group_case(doc: Path, name: str, blocks: list[Block], broken: list[Block] | 
         steps.append({"expect": expect})
     if options.get("check", {}).get("fails_with") or (check_only and not commanded):
         steps = []  # the group shows an error at load time, or only `dg check defs`: nothing to launch
-    data = {"name": f"doc-{doc.stem}-{name}", "files": files, "steps": steps, **options}
+    data = {"name": doc_case_name(doc, name), "files": files, "steps": steps, **options}
     if not steps:
         data["steps"] = [{"expect": {"tables": []}}]
     return case_from_data(data, Path(blocks[0].where))

@@ -185,10 +185,23 @@ def _git(root: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, text=True).stdout
 
 
-def test_a_reference_paragraph_edited_in_a_checkout_selects_only_its_doc_blocks(tmp_path):
-    """Through git: a clone of this repository, one paragraph of a reference changed."""
+def _clone(tmp_path: Path) -> Path:
     clone = tmp_path / "clone"
     _git(tmp_path, "clone", "--quiet", "--shared", str(SKILL_ROOT), str(clone))
+    return clone
+
+
+def _impact_since_head(clone: Path, paths: list[str]) -> changed.Impact:
+    base = changed.merge_base("HEAD", clone)
+    return changed.impact(
+        paths, all_cases(), old_text=lambda path: changed.text_at(base, path, clone), root=clone
+    )
+
+
+def test_a_reference_paragraph_edited_in_a_checkout_replans_the_file_and_runs_no_case(tmp_path):
+    """Through git: a clone of this repository, one paragraph of a reference changed. No
+    block changed, so no doc case can change its outcome; the file is still re-planned."""
+    clone = _clone(tmp_path)
     reference = clone / "references" / "component.md"
     text = reference.read_text(encoding="utf-8")
     paragraph = next(p for p in text.split("\n\n") if p[:1].isalpha())
@@ -196,8 +209,55 @@ def test_a_reference_paragraph_edited_in_a_checkout_selects_only_its_doc_blocks(
     (clone / "notes.txt").write_text("untracked\n", encoding="utf-8")
     paths = changed.changed_paths("HEAD", clone)
     assert paths == ["notes.txt", "references/component.md"]
-    selection = changed.impact(["references/component.md"], all_cases())
-    assert selection.reasons and all(n.startswith("doc-component-") for n in selection.reasons)
+    selection = _impact_since_head(clone, ["references/component.md"])
+    assert selection.documents == ["references/component.md"] and not selection.reasons
+    component_cases = {name for name in changed.impact(["references/component.md"], all_cases()).reasons}
+    assert component_cases and set(selection.left_out) == component_cases
+
+
+def _blocks_of(doc: Path, group: str) -> list[snippets.Block]:
+    return [b for b in snippets.extract(doc) if b.marker and b.marker.get("group") == group]
+
+
+def test_an_edited_block_selects_its_group_and_the_group_that_fixes_it(tmp_path):
+    clone = _clone(tmp_path)
+    doc = clone / "references" / "troubleshooting.md"
+    broken, fixed = "cursor-str", "cursor-str-fixed"
+    text = doc.read_text(encoding="utf-8")
+    (block,) = [b for b in _blocks_of(doc, broken) if b.lang == "python"]
+    doc.write_text(text.replace(block.text, block.text + "# edited\n", 1), encoding="utf-8")
+    selection = _impact_since_head(clone, ["references/troubleshooting.md"])
+    assert set(selection.reasons) == {f"doc-troubleshooting-{broken}", f"doc-troubleshooting-{fixed}"}
+
+    doc.write_text(text, encoding="utf-8")
+    (block,) = _blocks_of(doc, fixed)
+    doc.write_text(text.replace(block.text, block.text + "# edited\n", 1), encoding="utf-8")
+    selection = _impact_since_head(clone, ["references/troubleshooting.md"])
+    assert set(selection.reasons) == {f"doc-troubleshooting-{fixed}"}
+
+
+def test_an_edited_marker_selects_its_group(tmp_path):
+    clone = _clone(tmp_path)
+    doc = clone / "references" / "troubleshooting.md"
+    text = doc.read_text(encoding="utf-8")
+    old = "<!-- eval: {group: cursor-str-sqlalchemy, commands: true} -->"
+    assert old in text
+    doc.write_text(
+        text.replace(
+            old, "<!-- eval: {group: cursor-str-sqlalchemy, commands: true, case: {timeout: 300}} -->"
+        )
+    )
+    selection = _impact_since_head(clone, ["references/troubleshooting.md"])
+    assert set(selection.reasons) == {"doc-troubleshooting-cursor-str-sqlalchemy"}
+
+
+def test_a_new_markdown_file_selects_all_of_its_doc_cases(tmp_path):
+    clone = _clone(tmp_path)
+    assert changed.changed_doc_cases("references/component.md", None, clone) is None
+    selection = changed.impact(
+        ["references/component.md"], all_cases(), old_text=lambda path: None, root=clone
+    )
+    assert selection.reasons and not selection.left_out
 
 
 def test_committed_staged_deleted_and_untracked_changes_all_count(tmp_path):
