@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from evals.cases import case_from_data
 from evals.runner import run_case, run_cases
 from evals.skill import SKILL_ROOT, templating
 from tests.conftest import replace_in
+from tests.support.interrupt import interrupt_when_started
 from tests.support.reports import assert_nowhere
 
 pytestmark = pytest.mark.slow
@@ -219,34 +219,19 @@ def hangs() -> None:
         data = {"files": {f"{name.replace('-', '_')}.py": text}, "steps": [{"launch": {}}]}
         (cases_dir / f"{name}.yaml").write_text(json.dumps(data))
     report_path = tmp_path / "report.json"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "evals.cli",
-            "--cases",
-            str(cases_dir),
-            "--no-docs",
-            "--no-scenarios",
-            "--jobs",
-            "1",
-            "--json",
-            str(report_path),
-        ],
-        cwd=SKILL_ROOT,
-        env={**os.environ, "TMPDIR": str(scratch)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    deadline = time.monotonic() + 120
-    while not pid_file.exists() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert pid_file.exists(), "the hanging asset never started"
-    proc.send_signal(signal.SIGINT)
-    output, _ = proc.communicate(timeout=60)
+    args = [
+        "--cases",
+        str(cases_dir),
+        "--no-docs",
+        "--no-scenarios",
+        "--jobs",
+        "1",
+        "--json",
+        str(report_path),
+    ]
+    returncode, output = interrupt_when_started(args, pid_file, scratch)
 
-    assert proc.returncode == 130, output
+    assert returncode == 130, output
     assert "interrupted: 1 of 2 case(s) finished" in output
     written = json.loads(report_path.read_text())
     assert [c["name"] for c in written["cases"]] == ["a-quick"]

@@ -9,7 +9,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import psycopg2
@@ -19,6 +18,7 @@ from evals.cases import case_from_data
 from evals.runner import run_case
 from evals.services import postgres
 from evals.skill import SKILL_ROOT
+from tests.support.interrupt import interrupt_when_started
 
 
 def refused(port: int) -> bool:
@@ -169,21 +169,13 @@ def hangs() -> None:
 """
     case = {"files": {"hangs.py": hanging}, "postgres": {}, "env": {"PG_PORT": "{postgres_port}"}}
     (cases_dir / "pg-hangs.yaml").write_text(json.dumps({**case, "steps": [{"launch": {}}]}))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "evals.cli", "--cases", str(cases_dir), "--no-docs", "--no-scenarios"],
-        cwd=SKILL_ROOT,
-        env={**os.environ, "TMPDIR": str(scratch)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    deadline = time.monotonic() + 120
-    while not port_file.exists() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert port_file.exists(), "the hanging asset never started"
-    port = int(port_file.read_text())
-    assert not refused(port)
-    proc.send_signal(signal.SIGINT)
-    output, _ = proc.communicate(timeout=60)
-    assert proc.returncode == 130, output
-    assert refused(port)
+    seen = {}
+
+    def server_is_up() -> None:
+        seen["port"] = int(port_file.read_text())
+        assert not refused(seen["port"])
+
+    args = ["--cases", str(cases_dir), "--no-docs", "--no-scenarios"]
+    returncode, output = interrupt_when_started(args, port_file, scratch, on_started=server_is_up)
+    assert returncode == 130, output
+    assert refused(seen["port"])
