@@ -50,8 +50,9 @@ class Stage(str, Enum):
 class TableExpectation:
     database: str  # a DuckDB file relative to the project root, or POSTGRES
     table: str
-    rows: int
+    rows: int | None = None  # None with absent
     where: str | None = None  # SQL condition: count only matching rows
+    absent: bool = False  # the table must not exist
 
 
 @dataclass(frozen=True)
@@ -221,6 +222,9 @@ def _shape_problem(data: dict[str, Any]) -> str | None:
     if any("sql" in s.get("change_data", {}) for s in data.get("steps", [])):
         if data.get("sqlite") is None and data.get("postgres") is None:
             return "change_data sql needs a sqlite or postgres database"
+    for table in _table_expectations(data):
+        if ("rows" in table) == bool(table.get("absent")) or (table.get("absent") and "where" in table):
+            return f"table {table.get('table')}: give rows (and optionally where), or absent: true alone"
     if data.get("postgres") is None and any(t.get("database") == POSTGRES for t in _table_expectations(data)):
         return "postgres tables need postgres"
     return None

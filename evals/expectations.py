@@ -7,7 +7,8 @@ Tables are read through a TableReader: `open_tables` picks the reader for a
 TableExpectation's `database:`, a DuckDB file relative to the project root, or `postgres`
 for the case's PostgreSQL database (evals/services/postgres.py). A reader lists the tables
 it holds as "schema.table" and counts the rows of one, optionally of those a SQL `where`
-matches; another destination plugs in as another reader.
+matches (or, with `absent: true`, the table must not be there); another destination plugs
+in as another reader.
 """
 
 from __future__ import annotations
@@ -122,6 +123,12 @@ def table_problems(
         try:
             with open_tables(expected, project_root, database) as tables:
                 names = tables.table_names()
+                if expected.absent:
+                    if expected.table in names:
+                        rows = tables.count(expected.table, None)
+                        found = f"{expected.database}: {expected.table} exists ({rows} rows)"
+                        problems.append(f"{found}, expected no such table")
+                    continue
                 if expected.table not in names:
                     found = ", ".join(user_tables(names)) or "none"
                     problems.append(f"{expected.database}: no table {expected.table} (found: {found})")

@@ -87,6 +87,7 @@ KNOWN_ERRORS: tuple[tuple[str, str], ...] = (
         r"|'>' not supported between instances of 'str' and 'datetime\.date(time)?'",
         "object of type <class 'str'> cannot be converted to int",
     ),
+    (r"Asset key \S+ not found in AssetsDefinition", "Asset key ... not found in AssetsDefinition"),
 )
 
 

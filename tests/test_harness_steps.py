@@ -35,6 +35,10 @@ def test_expected_launch_failure_passes_and_wrong_text_fails(tmp_path):
     assert str(where) in wrong.message
 
 
+def _expecting(table: dict) -> dict:
+    return {"files": {"a.py": ""}, "expect": {"tables": [{"database": "x.duckdb", "table": "s.t", **table}]}}
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
@@ -46,6 +50,9 @@ def test_expected_launch_failure_passes_and_wrong_text_fails(tmp_path):
         ({"files": {"a.py": ""}, "steps": [{"add_records": {"items": 1}}]}, "add_records needs a server"),
         ({"files": {"../a.py": ""}, "steps": [{"launch": {}}]}, "files"),
         ({"files": {"a.py": ""}, "steps": [{"launch": {}, "expect": {}}]}, "steps/0"),
+        (_expecting({"rows": 1, "absent": True}), "give rows (and optionally where), or absent: true alone"),
+        (_expecting({}), "give rows (and optionally where), or absent: true alone"),
+        (_expecting({"absent": True, "where": "id = 1"}), "or absent: true alone"),
     ],
 )
 def test_malformed_cases_are_refused_with_a_reason(data, message):
@@ -91,3 +98,18 @@ def test_a_table_expectation_with_where_counts_only_matching_rows(tmp_path):
     broken = run_case(case_from_data(case("no_such_column = 1", 0), path))
     assert not broken.passed and broken.stage == "assert"
     assert "cannot count raw.numbers where no_such_column = 1" in broken.message
+
+
+def test_an_absent_table_expectation_fails_when_the_table_exists(tmp_path):
+    import duckdb
+
+    from evals.cases import TableExpectation
+    from evals.expectations import table_problems
+
+    with duckdb.connect(str(tmp_path / "x.duckdb")) as connection:
+        connection.execute("create schema s; create table s.t as select 1 as id")
+    there = TableExpectation(database="x.duckdb", table="s.t", absent=True)
+    missing = TableExpectation(database="x.duckdb", table="s.other", absent=True)
+    assert table_problems([there, missing], tmp_path) == [
+        "x.duckdb: s.t exists (1 rows), expected no such table"
+    ]
