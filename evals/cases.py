@@ -155,6 +155,7 @@ class Case:
     scaffold_fails_with: str | None = None
     scenario: int | None = None
     data_files: dict[str, Any] = field(default_factory=dict)  # text, or {rows} for .parquet
+    project_files: dict[str, str] = field(default_factory=dict)  # written under the project root
     sqlite: dict[str, str] | None = None
     server: dict[str, Any] | None = None
     postgres: dict[str, Any] | None = None  # a PostgreSQL database for the case (evals/services)
@@ -267,6 +268,7 @@ def case_from_data(data: Any, path: Path) -> Case:
         scaffold_fails_with=data.get("scaffold_fails_with"),
         scenario=data.get("scenario"),
         data_files=data.get("data_files", {}),
+        project_files=data.get("project_files", {}),
         sqlite=data.get("sqlite"),
         server=data.get("server"),
         postgres=data.get("postgres"),

@@ -138,9 +138,15 @@ def render(run: CaseRun) -> None:
             for path, text in case.files.items()
         ]
     run.project = run.kind.create(run.workdir / "project", "evalproj")
+    _write_project_files(run)
     run.env = _project_env(run)
     run.kind.install(run.project, run.rendered)
     make_environment(run)
+
+
+def _write_project_files(run: CaseRun) -> None:
+    """The user's own code in the project (project_files), before anything is generated."""
+    data_files.write_all(run.project.root, run.case.project_files, lambda text: expand(text, run))
 
 
 def _make_database(run: CaseRun) -> None:
@@ -190,6 +196,7 @@ def _scaffold(run: CaseRun) -> None:
     """Run the skill's own scaffold script in the fresh project, as an agent would."""
     case = run.case
     run.project = run.kind.create(run.workdir / "project", "evalproj")
+    _write_project_files(run)
     run.env = _project_env(run)
     for arguments in case.scaffold:
         args = [expand(a, run) for a in arguments]

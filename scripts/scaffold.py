@@ -13,6 +13,9 @@ dagster-dg-cli bring jinja2, pyyaml and jsonschema) or standalone with `uv run s
 RESTAPIConfig, or the SQL and filesystem formats of assets/templates/source-config/, with
 an optional `dagster:` block for partitions (scripts/source_config.py checks it first).
 
+--source-module MODULE:FUNCTION imports the user's own @dlt.source instead of writing one
+(scripts/source_module.py checks it first, reading the file without importing it).
+
 It never overwrites a file unless --force, and then keeps a .bak copy; --dry-run prints
 the plan and writes nothing. It writes no secrets: it prints the env vars to set.
 
@@ -46,6 +49,7 @@ require(Path(__file__), {"jinja2": "jinja2", "yaml": "pyyaml", "jsonschema": "js
 import classic_scaffold  # noqa: E402
 import project_kind  # noqa: E402
 import source_config  # noqa: E402
+import source_module  # noqa: E402
 import templating  # noqa: E402
 from dg_project import ProjectError  # noqa: E402
 
@@ -99,6 +103,7 @@ class Plan:
     gitignore: tuple[Path, str] | None = None
     packages: list[str] = field(default_factory=list)
     next_steps: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the user should know or move
     project: str = ""  # which kind of project was found, and from what
     edits: list[tuple[Path, str]] = field(default_factory=list)  # (existing file, its diff)
 
@@ -137,6 +142,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="YAML or JSON: a dlt RESTAPIConfig, or the sql_database / filesystem format "
         "(assets/templates/source-config/); replaces --source, --resources, --base-url, --incremental-cursor",
     )
+    parser.add_argument(
+        "--source-module",
+        metavar="MODULE:FUNCTION",
+        help="your own @dlt.source, importable by the project (e.g. my_project.sources.crm:crm_source)",
+    )
     parser.add_argument("--base-url", help="rest_api: the API's base URL")
     parser.add_argument("--destination", default="duckdb", help="dlt destination (default duckdb)")
     parser.add_argument("--duckdb-file", help="duckdb: file path relative to the project root")
@@ -160,6 +170,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def variables_from(args: argparse.Namespace) -> dict:
+    if args.source_module is not None:
+        return _module_variables(args)
     if args.source_config is not None:
         return _config_variables(args)
     if args.source not in CORE_SOURCES:
@@ -220,6 +232,27 @@ def _config_variables(args: argparse.Namespace) -> dict:
     return {**variables, **from_config}
 
 
+def _module_variables(args: argparse.Namespace) -> dict:
+    """Variables for --source-module: the source is imported, so the source flags do not apply."""
+    given = [
+        f"--{n.replace('_', '-')}"
+        for n in ("source_config", "base_url", "incremental_cursor", "initial_value")
+    ]
+    given = [flag for flag in given if getattr(args, flag[2:].replace("-", "_")) is not None]
+    if args.source != "custom":
+        given.insert(0, "--source")
+    if given:
+        raise ScaffoldError(
+            f"{', '.join(given)}: not with --source-module (its source says all that)", EXIT_INVALID
+        )
+    try:
+        source_module.parse(args.source_module)
+    except source_module.SourceModuleError as exc:
+        raise ScaffoldError(str(exc), EXIT_INVALID) from exc
+    plain = argparse.Namespace(**{**vars(args), "source_module": None})
+    return {**variables_from(plain), "source_kind": "module", "source_module": args.source_module}
+
+
 def plan(args: argparse.Namespace) -> Plan:
     if args.compute == "external":
         raise ScaffoldError(
@@ -240,8 +273,14 @@ def plan(args: argparse.Namespace) -> Plan:
     except templating.TemplateError as exc:
         raise ScaffoldError(_one_line_per_problem(exc), EXIT_INVALID) from exc
     variables = templating.resolve_variables(given)
+    vetted = None
+    if args.source_module is not None:
+        try:
+            vetted = source_module.vet(args.source_module, project.root, project.kind == project_kind.DG)
+        except source_module.SourceModuleError as exc:
+            raise ScaffoldError(str(exc), EXIT_INVALID) from exc
     if project.kind != project_kind.DG:
-        return _classic(args, project, rendered, variables)
+        return _with_module(_classic(args, project, rendered, variables), vetted)
     defs_dir = project.defs_dir
     result = Plan(defs_dir=defs_dir, gitignore=gitignore_update(args.project_dir), project=project.describe())
     for file in rendered:
@@ -257,6 +296,14 @@ def plan(args: argparse.Namespace) -> Plan:
         result.writes.append((target, file.text))
     _needs(args, variables, result)
     result.next_steps = ["uv run dg check defs", "uv run dg launch --assets '*'"]
+    return _with_module(result, vetted)
+
+
+def _with_module(result: Plan, vetted: source_module.Vetted | None) -> Plan:
+    """The env vars and notes of the user's own source (--source-module)."""
+    if vetted is not None:
+        result.env_vars = vetted.env_vars + result.env_vars
+        result.notes += vetted.notes
     return result
 
 
@@ -405,6 +452,7 @@ def main(argv: list[str] | None = None) -> int:
         "env_vars": result.env_vars,
         "packages": result.packages,
         "next_steps": result.next_steps,
+        "notes": result.notes,
     }
     if args.json:
         print(json.dumps(summary, indent=2))
@@ -423,6 +471,8 @@ def main(argv: list[str] | None = None) -> int:
         print("set these env vars (values never go into files):")
         for name in result.env_vars:
             print(f"  {name}")
+    for note in result.notes:
+        print(f"note: {note}")
     print("then: " + " && ".join(result.next_steps))
     return 0
 

@@ -77,12 +77,12 @@ def resolve_variables(given: dict[str, Any], templates_dir: Path = TEMPLATES_DIR
 
 
 def _prepared_source(variables: dict[str, Any]):
-    """The config-driven source to render (scripts/source_config.py), None for custom.
+    """The config-driven source to render (scripts/source_config.py), None for custom and module.
 
     scaffold.py has already checked a --source-config file with dlt; a config the shorthand
     variables build is known good, so neither is validated with dlt again here."""
     kind = variables["source_kind"]
-    if kind == "custom":
+    if kind in ("custom", "module"):
         return None
     config = variables.get("source_config") or source_config.from_shorthand(variables)
     try:
