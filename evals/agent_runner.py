@@ -30,6 +30,7 @@ from evals.rest_server import RestApiServer
 from evals.runner import run_case
 from evals.scenarios import decisions, prompts, refusal_text
 from evals.skill import SKILL_ROOT
+from evals.stages import write_project_files
 
 SKILL_PARTS = ("SKILL.md", "references", "assets", "scripts")
 
@@ -83,6 +84,7 @@ def run_agent(case: Case, agent_cmd: str, with_skill: bool, timeout: float) -> A
         workdir = Path(scratch)
         project = kind_of(case).create(workdir / "project", "agentproj")  # dg or classic
         env = isolated_env(project, workdir / "case")
+        write_project_files(project, case, lambda text: text.replace("{package}", project.name))
         # one server: the agent is told its URL, and the grading reads its request log
         server = RestApiServer.from_spec(case.server).start() if case.server else None
         try:

@@ -20,7 +20,7 @@ from evals.cases import Case, case_from_data
 SCENARIOS_DIR = Path(__file__).parent / "scenarios"
 EVALS_JSON = Path(__file__).parent / "evals.json"
 DECISIONS = SCENARIOS_DIR / "decisions.yaml"
-GRADING_KEYS = ("server", "env", "data_files", "sqlite", "expect", "steps", "project_kind")
+GRADING_KEYS = ("server", "env", "data_files", "project_files", "sqlite", "expect", "steps", "project_kind")
 SOURCE_CONFIG_FILE = "source_config.yaml"  # a decision's source_config, for scaffold.py --source-config
 
 
@@ -51,6 +51,7 @@ def scaffold_runs(decision: dict[str, Any]) -> list[list[str]]:
         "--incremental-cursor": decision.get("incremental_cursor"),
         "--schedule": decision.get("schedule"),
         "--parallel": str(decision["parallel"]) if "parallel" in decision else None,
+        "--source-module": decision.get("source_module"),
     }
     if "source_config" in decision:  # written to the data folder by scenario_case
         options["--source-config"] = "{data_dir}/" + SOURCE_CONFIG_FILE

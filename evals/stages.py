@@ -74,9 +74,12 @@ SCAFFOLD_SCRIPT = SKILL_ROOT / "scripts" / "scaffold.py"
 
 def expand(text: str, run: CaseRun) -> str:
     """Fill in the run's own places: {base_url} (the loopback API), {data_dir} (case data),
-    {project_dir} (the project's root), {postgres_url} etc. (the case's PostgreSQL database)."""
+    {project_dir} (the project's root), {package} (its package's name), {postgres_url} etc.
+    (the case's PostgreSQL database)."""
     text = text.replace("{data_dir}", str(run.workdir / "data"))
     text = text.replace("{project_dir}", str(run.workdir / "project"))
+    if run.project is not None:
+        text = text.replace("{package}", run.project.name)
     if run.server is not None and "{base_url}" in text:  # the server may have stopped (secrets at exit)
         text = text.replace("{base_url}", run.server.url)
     if run.postgres is not None:
@@ -146,7 +149,13 @@ def render(run: CaseRun) -> None:
 
 def _write_project_files(run: CaseRun) -> None:
     """The user's own code in the project (project_files), before anything is generated."""
-    data_files.write_all(run.project.root, run.case.project_files, lambda text: expand(text, run))
+    write_project_files(run.project, run.case, lambda text: expand(text, run))
+
+
+def write_project_files(project, case: Case, expand_text) -> None:
+    """The case's project_files under the project's root, {package} in paths and texts filled in."""
+    files = {path.replace("{package}", project.name): text for path, text in case.project_files.items()}
+    data_files.write_all(project.root, files, expand_text)
 
 
 def _make_database(run: CaseRun) -> None:

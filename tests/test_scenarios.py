@@ -89,3 +89,15 @@ def test_scripted_agent_is_graded_against_the_one_server_it_was_told_about():
     agent = f"{sys.executable} {FIXTURES / 'scripted_agent.py'} {{prompt}} {{workdir}}"
     graded = {r.with_skill: r for r in run_agents([case], agent, timeout=300)}
     assert graded[True].passed, graded[True].detail
+
+
+@pytest.mark.slow
+def test_the_agent_finds_the_users_own_source_in_its_project():
+    """Scenario 19's project holds the user's source before the agent starts (project_files,
+    {package} filled in with the agent project's name); scaffold.py refuses a module it cannot
+    find, so the scripted agent's run passes only if the file is there."""
+    (case,) = [c for c in scenarios.load_cases() if c.name == "scenario-19"]
+    agent = f"{sys.executable} {FIXTURES / 'scripted_agent.py'} {{prompt}} {{workdir}}"
+    graded = {r.with_skill: r for r in run_agents([case], agent, timeout=300)}
+    assert graded[True].passed, graded[True].detail
+    assert not graded[False].passed
