@@ -245,6 +245,12 @@ def _module_variables(args: argparse.Namespace) -> dict:
         raise ScaffoldError(
             f"{', '.join(given)}: not with --source-module (its source says all that)", EXIT_INVALID
         )
+    if (args.resources is None) != (args.parallel is None):
+        raise ScaffoldError(
+            "--parallel and --resources go together with --source-module: --resources names the "
+            "source's resources that --parallel gives a pipeline each",
+            EXIT_INVALID,
+        )
     try:
         source_module.parse(args.source_module)
     except source_module.SourceModuleError as exc:
