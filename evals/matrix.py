@@ -62,6 +62,10 @@ SET_ARGS: dict[str, list[str]] = {
         "scaffold-rest-partitions-hourly",
         "--skip",
         "scaffold-rest-partitions-static",
+        # read_parquet(use_pyarrow=True), what the template writes for parquet files into
+        # DuckDB, needs a newer dlt than 1.12 (its read_parquet takes chunksize only; 1.23 has it)
+        "--skip",
+        "scaffold-filesystem-parquet",
         # three pipelines at once into one new Postgres dataset race to create it; on this set
         # the retried step fails inside dagster-dlt 0.27 ('NoneType' object has no attribute
         # 'raise_on_failed_jobs'), seen once in two runs; it passes when no race happens
