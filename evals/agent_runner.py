@@ -84,7 +84,7 @@ def run_agent(case: Case, agent_cmd: str, with_skill: bool, timeout: float) -> A
         workdir = Path(scratch)
         project = kind_of(case).create(workdir / "project", "agentproj")  # dg or classic
         env = isolated_env(project, workdir / "case")
-        write_project_files(project, case, lambda text: text.replace("{package}", project.name))
+        write_project_files(project, case)
         # one server: the agent is told its URL, and the grading reads its request log
         server = RestApiServer.from_spec(case.server).start() if case.server else None
         try:

@@ -138,7 +138,7 @@ def text_at(base: str, path: str, root: Path = SKILL_ROOT) -> str | None:
 def changed_doc_cases(path: str, old_text: str | None, root: Path = SKILL_ROOT) -> set[str] | None:
     """The doc cases of one Markdown file whose blocks differ from `old_text`: a group whose
     blocks (text, language, marker) changed, appeared, or fix a group that did. None: every
-    doc case of the file (it is new, or its old markers do not parse)."""
+    doc case of the file (it is new, or its markers do not parse)."""
     from evals import snippets
     from evals.cases import CaseError
 
@@ -147,12 +147,13 @@ def changed_doc_cases(path: str, old_text: str | None, root: Path = SKILL_ROOT) 
         return None
     try:
         old = snippets.group_signatures(snippets.extract(doc, text=old_text))
+        blocks = snippets.extract(doc)
+        fixes = snippets.group_fixes(blocks)
     except CaseError:
         return None
-    blocks = snippets.extract(doc)
     new = snippets.group_signatures(blocks)
     changed = {group for group, signature in new.items() if old.get(group) != signature}
-    changed |= {group for group, base in snippets.group_fixes(blocks).items() if base in changed}
+    changed |= {group for group, base in fixes.items() if base in changed}
     return {snippets.doc_case_name(doc, group) for group in changed}
 
 

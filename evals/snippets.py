@@ -213,24 +213,27 @@ def doc_case_name(doc: Path, group: str) -> str:
     return f"doc-{doc.stem}-{group}"
 
 
+def _grouped(blocks: list[Block]) -> dict[str, list[Block]]:
+    groups: dict[str, list[Block]] = {}
+    for block in blocks:
+        if block.marker and "group" in block.marker:
+            groups.setdefault(str(block.marker["group"]), []).append(block)
+    return groups
+
+
 def group_signatures(blocks: list[Block]) -> dict[str, list[tuple[str, str, str]]]:
     """Group -> what its case is built from (each block's language, text and marker), without
     line numbers: two versions of a file whose group has the same signature build the same case."""
-    signatures: dict[str, list[tuple[str, str, str]]] = {}
-    for block in blocks:
-        if block.marker and "group" in block.marker:
-            marker = json.dumps(block.marker, sort_keys=True, default=str)
-            signatures.setdefault(str(block.marker["group"]), []).append((block.lang, block.text, marker))
-    return signatures
+    return {
+        group: [(b.lang, b.text, json.dumps(b.marker, sort_keys=True, default=str)) for b in members]
+        for group, members in _grouped(blocks).items()
+    }
 
 
 def group_fixes(blocks: list[Block]) -> dict[str, str]:
     """Fixing group -> the broken group it fixes (whose blocks its case starts from)."""
-    fixes = {}
-    for block in blocks:
-        if block.marker and "group" in block.marker and block.marker.get("fixes") not in (None, True):
-            fixes[str(block.marker["group"])] = str(block.marker["fixes"])
-    return fixes
+    fixes = {group: _fixes(members) for group, members in _grouped(blocks).items()}
+    return {group: base for group, base in fixes.items() if base is not None}
 
 
 def _fixes(blocks: list[Block]) -> str | None:

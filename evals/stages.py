@@ -152,10 +152,13 @@ def _write_project_files(run: CaseRun) -> None:
     write_project_files(run.project, run.case, lambda text: expand(text, run))
 
 
-def write_project_files(project, case: Case, expand_text) -> None:
-    """The case's project_files under the project's root, {package} in paths and texts filled in."""
+def write_project_files(project, case: Case, expand_text=lambda text: text) -> None:
+    """The case's project_files under the project's root, {package} in paths and texts filled in
+    (then `expand_text`, the run's other placeholders)."""
     files = {path.replace("{package}", project.name): text for path, text in case.project_files.items()}
-    data_files.write_all(project.root, files, expand_text)
+    data_files.write_all(
+        project.root, files, lambda text: expand_text(text.replace("{package}", project.name))
+    )
 
 
 def _make_database(run: CaseRun) -> None:

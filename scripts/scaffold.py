@@ -234,11 +234,8 @@ def _config_variables(args: argparse.Namespace) -> dict:
 
 def _module_variables(args: argparse.Namespace) -> dict:
     """Variables for --source-module: the source is imported, so the source flags do not apply."""
-    given = [
-        f"--{n.replace('_', '-')}"
-        for n in ("source_config", "base_url", "incremental_cursor", "initial_value")
-    ]
-    given = [flag for flag in given if getattr(args, flag[2:].replace("-", "_")) is not None]
+    source_flags = ("source_config", "base_url", "incremental_cursor", "initial_value")
+    given = [f"--{name.replace('_', '-')}" for name in source_flags if getattr(args, name) is not None]
     if args.source != "custom":
         given.insert(0, "--source")
     if given:

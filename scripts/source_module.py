@@ -69,11 +69,11 @@ def vet(spec: str, project_root: Path, dg_project: bool) -> Vetted:
     if path is None:
         beside = find_file(module, [project_root])
         if beside is not None:
-            package = "src/<your package>/"
             raise SourceModuleError(
                 f"--source-module {spec}: {beside} is at the project root, outside the package, and a dg "
-                f"project does not import from there (ModuleNotFoundError in dg check defs). Move it into "
-                f"{package} and name it by its package path, e.g. <your package>.{module}:{function}"
+                "project does not import from there (ModuleNotFoundError in dg check defs). Move it into "
+                "src/<your package>/ and name it by its package path, "
+                f"e.g. <your package>.{module}:{function}"
             )
         raise SourceModuleError(
             f"--source-module {spec}: no module {module} under {project_root / 'src'}"
@@ -93,7 +93,7 @@ def vet(spec: str, project_root: Path, dg_project: bool) -> Vetted:
         vetted.env_vars.append(variable if kind == "secrets" else f"{variable} (config: or .dlt/config.toml)")
     own_config = [p / ".dlt" for p in path.parents if p != project_root and project_root in p.parents]
     for folder in own_config:
-        if folder.is_dir() and not (project_root / ".dlt").is_dir():
+        if folder.is_dir():
             vetted.notes.append(
                 f"{folder} is not read when Dagster runs the pipeline: dlt reads .dlt/ from the folder "
                 f"`dg launch` starts in (the project root). Move its config.toml to {project_root / '.dlt'} "

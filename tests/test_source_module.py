@@ -124,6 +124,7 @@ def test_a_dlt_folder_beside_the_module_is_pointed_out(tmp_path):
     files = {
         "src/userproj/pipelines/crm.py": SOURCE.format(decorator_args=""),
         "src/userproj/pipelines/.dlt/config.toml": "[sources.crm]\nregion = 'eu'\n",
+        ".dlt/config.toml": "",  # the project's own .dlt does not make the module's read
     }
     _, out, code, _ = scaffold(tmp_path, files, "userproj.pipelines.crm:crm_source")
     assert code == 0, out
