@@ -16,7 +16,7 @@ def write_all(data_dir: Path, files: Mapping[str, Any], expand: Callable[[str], 
     for relative, value in files.items():
         target = data_dir / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        if target.suffix == ".parquet":  # the case schema only allows {rows: [...]} here
+        if isinstance(value, dict):  # {rows: [...]}: the case schema allows it for .parquet data files only
             _write_parquet(target, value["rows"])
         else:
             target.write_text(expand(value), encoding="utf-8")
