@@ -17,10 +17,11 @@ import shutil
 import sqlite3
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from evals import cli_runners, data_files, environments, expectations
+from evals import cli_runners, data_files, environments, expectations, run_logs
 from evals.cases import AddRecords, Case, ChangeData, Expect, Launch
 from evals.cli_runners import CommandRunner
 from evals.commands import CommandResult, run_command
@@ -268,7 +269,16 @@ def launch(run: CaseRun, step: Launch) -> None:
         run.requests_seen = len(run.server.requests)
     argv = run.kind.launch_argv(run.project, step)
     env = {**run.env, **{k: expand(v, run) for k, v in step.env.items()}}
-    run_cli(run, argv, env=env, fails_with=step.fails_with, success_text=run.kind.launch_success)
+    dagster_home = Path(env["DAGSTER_HOME"])
+    before = run_logs.run_ids(dagster_home)
+    run_cli(
+        run,
+        argv,
+        env=env,
+        fails_with=step.fails_with,
+        success_text=run.kind.launch_success,
+        recorded=lambda: run_logs.captured_output(dagster_home, before),
+    )
 
 
 def add_records(run: CaseRun, step: AddRecords) -> None:
@@ -307,11 +317,14 @@ def run_cli(
     env: dict[str, str] | None = None,
     fails_with: str | None = None,
     success_text: str | None = None,
+    recorded: Callable[[], str] | None = None,
 ) -> CommandResult:
     """Run the kind's CLI in the project; StageFailure unless it did what was expected of it.
 
     It must exit 0 and print `success_text` (when given), or, with `fails_with`, exit
-    non-zero printing that text. A timeout, a kill or a file past the size limit fails it.
+    non-zero printing that text, or recording it where `recorded` reads (a launch's compute
+    logs: evals/run_logs.py says why the terminal can miss it). A timeout, a kill or a file
+    past the size limit fails it.
     """
     max_file_bytes = run.options.max_file_bytes
     result = run.cli.run(argv, run.project.root, env or run.env, run.remaining(), max_file_bytes)
@@ -327,7 +340,7 @@ def run_cli(
                 f"{run.case.path}: `{shown}` succeeded, expected it to fail with {fails_with!r}",
                 _tail(result.output),
             )
-        if fails_with not in result.output:
+        if fails_with not in result.output and (recorded is None or fails_with not in recorded()):
             raise StageFailure(
                 f"{run.case.path}: `{shown}` failed without the expected text {fails_with!r}"
                 f"{_culprit(run, result.output)}",

@@ -35,6 +35,41 @@ def test_expected_launch_failure_passes_and_wrong_text_fails(tmp_path):
     assert str(where) in wrong.message
 
 
+SILENCED_ASSET = """\
+import os
+import signal
+import sys
+from pathlib import Path
+
+import dagster as dg
+
+
+@dg.asset
+def silenced() -> None:
+    # Stop dagster's `tail -F` that copies this run's captured output to the terminal, as a
+    # busy machine does by ending it too early (dagster#23336): the error reaches only the file.
+    home = os.environ["DAGSTER_HOME"]
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\\0")
+        except OSError:
+            continue
+        if argv[:2] == [b"tail", b"-F"] and home.encode() in argv[-2]:
+            os.kill(int(proc.name), signal.SIGKILL)
+    # dagster 1.13 repeats the exception under RUN_FAILURE (1.11 does not): print the text
+    print("words only the compute log holds", file=sys.stderr, flush=True)
+    raise RuntimeError("boom")
+"""
+
+
+@pytest.mark.slow
+def test_an_expected_failure_is_found_in_the_compute_logs_when_the_terminal_missed_it(tmp_path):
+    launch = {"launch": {"fails_with": "words only the compute log holds"}}
+    data = {"files": {"silenced.py": SILENCED_ASSET}, "steps": [launch]}
+    result = run_case(case_from_data(data, tmp_path / "case.yaml"))
+    assert result.passed, result.message + result.output
+
+
 def _expecting(table: dict) -> dict:
     return {"files": {"a.py": ""}, "expect": {"tables": [{"database": "x.duckdb", "table": "s.t", **table}]}}
 
