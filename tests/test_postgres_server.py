@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import psycopg2
@@ -112,6 +113,33 @@ def test_ctrl_c_stops_the_server(tmp_path):
     _, err = proc.communicate(timeout=30)
     assert "KeyboardInterrupt" in err
     assert gone(pid) and refused(port) and not Path(folder).exists()
+
+
+def test_a_sigkilled_owner_leaves_no_server_behind(tmp_path):
+    """SIGKILL runs no atexit or handler: the watcher stops the server and removes its folder."""
+    script = (
+        "import json, time\n"
+        "from evals.services.postgres import PostgresServer\n"
+        "s = PostgresServer().start()\n"
+        "print(json.dumps([s.process.pid, s.port, str(s.folder), s.watcher.pid]), flush=True)\n"
+        "time.sleep(120)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=SKILL_ROOT, stdout=subprocess.PIPE, text=True)
+    pid, port, folder, watcher = json.loads(proc.stdout.readline())
+    proc.kill()
+    proc.wait(timeout=10)
+    deadline = time.monotonic() + 30
+    while not (gone(pid) and gone(watcher)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert gone(pid) and refused(port) and not Path(folder).exists()
+    assert gone(watcher)
+
+
+def test_a_normal_stop_ends_the_watcher_without_it_touching_anything():
+    server = postgres.PostgresServer().start()
+    watcher = server.watcher
+    server.stop()
+    assert watcher.returncode == 0 and server.watcher is None
 
 
 def test_missing_binaries_are_one_line_naming_what_to_install(tmp_path, monkeypatch):

@@ -9,7 +9,9 @@ connect to. PostgreSQL refuses to run as root, so as root the server runs as the
 `postgres` system user that the package creates.
 
 `stop()` ends the server's process group and deletes its folder; it runs on leaving the
-`with` block, at interpreter exit (atexit) and is safe to call twice. Where the server
+`with` block, at interpreter exit (atexit) and is safe to call twice. When the process that
+started the server dies without stopping it (SIGKILL), a watcher process does the same
+(evals/services/orphan_watch.py). Where the server
 cannot start, `PostgresUnavailable` carries one line saying why and what to install.
 """
 
@@ -26,6 +28,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -36,6 +39,7 @@ from urllib.parse import quote
 import psycopg2
 
 from evals.commands import run_command
+from evals.services import orphan_watch
 
 INSTALL_HINT = (
     "install PostgreSQL (Debian/Ubuntu: apt-get install postgresql; macOS: brew install postgresql)"
@@ -43,6 +47,7 @@ INSTALL_HINT = (
 HOST = "127.0.0.1"
 ADMIN = "dlt_evals_admin"
 START_TIMEOUT = 30.0
+WATCHER = Path(orphan_watch.__file__)  # run as a script: it imports nothing of the harness
 PORT_ATTEMPTS = 5  # a free port can be taken by someone else before the server binds it
 SETTINGS = {  # a throwaway server: durability off, so writes and start-up are fast
     "fsync": "off",
@@ -172,6 +177,7 @@ class PostgresServer:
         self.port = 0
         self.admin_password = secrets.token_urlsafe(18)
         self.process: subprocess.Popen | None = None
+        self.watcher: subprocess.Popen | None = None  # stops the server if this process is killed
         self.start_seconds = 0.0
         self._lock = threading.Lock()
         self._names: set[str] = set()
@@ -220,6 +226,7 @@ class PostgresServer:
         for _ in range(PORT_ATTEMPTS):
             self.port = free_port()
             if self._launch(bindir, data, user):
+                self._watch()
                 return
         raise PostgresUnavailable(f"PostgreSQL did not start after {PORT_ATTEMPTS} ports: {self._log_tail()}")
 
@@ -277,6 +284,16 @@ class PostgresServer:
             f"PostgreSQL did not accept connections within {START_TIMEOUT:g}s: {self._log_tail()}"
         )
 
+    def _watch(self) -> None:
+        """A watcher that stops the server if this process dies without stopping it."""
+        # Not run_command: the watcher outlives this call; stop() ends it through its stdin.
+        self.watcher = subprocess.Popen(
+            [sys.executable, str(WATCHER), str(self.process.pid), str(self.folder)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            start_new_session=True,  # a Ctrl-C to the eval run is not the watcher's
+        )
+
     def _log_text(self) -> str:
         try:
             return (self.folder / "server.log").read_text(errors="replace")
@@ -302,6 +319,10 @@ class PostgresServer:
         folder, self.folder = self.folder, None
         if folder is not None:
             shutil.rmtree(folder, ignore_errors=True)
+        watcher, self.watcher = self.watcher, None
+        if watcher is not None:
+            with contextlib.suppress(OSError):
+                watcher.communicate(orphan_watch.STOPPED, timeout=10)
         atexit.unregister(self.stop)
 
     def __enter__(self) -> PostgresServer:
