@@ -259,3 +259,43 @@ def test_dg_plus_deploy_reads_token_organization_and_deployment_from_the_environ
     assert config_utils.get_user_token(None) == "user:token-1"
     assert config_utils.get_organization(None) == "acme"
     assert config_utils.get_deployment(None) == "prod"
+
+
+UNNAMED_MODULE = """\
+import os
+from pathlib import Path
+
+import dagster as dg
+import dlt
+
+
+@dg.asset
+def unnamed() -> None:
+    pipeline = dlt.pipeline(destination="duckdb")  # no pipeline_name, no file path
+    Path(os.environ["WHERE_OUT"]).write_text(pipeline.pipeline_name)
+    pipeline.run([{"id": 1}], table_name="items").raise_on_failed_jobs()
+"""
+
+
+@pytest.mark.slow
+def test_an_unnamed_pipeline_is_named_after_the_process_that_runs_it(tmp_path):
+    """SKILL.md and component.md: `dlt_dg` (and `dlt_dg.duckdb` in the working directory)
+    under `dg launch`; `dlt___main__` in a `python -m dagster` process, which is how dagster
+    starts run workers (the entry point asserted below), so runs from `dg dev` or a
+    deployment use another name, and another state folder, than `dg launch`."""
+    from dagster._core.origin import get_python_environment_entry_point
+
+    project, env = where_project(tmp_path)
+    (project.defs_dir / "unnamed.py").write_text(UNNAMED_MODULE)
+    (project.defs_dir / "where.py").unlink()
+    assert dg_run(["launch", "--assets", "unnamed"], project.root, env, tmp_path) == "dlt_dg"
+    assert (project.root / "dlt_dg.duckdb").is_file()
+
+    assert get_python_environment_entry_point("python") == ["python", "-m", "dagster"]
+    worker = [sys.executable, "-m", "dagster", "asset", "materialize", "-m", "evalproj.definitions"]
+    done = subprocess.run(
+        [*worker, "--select", "unnamed"], cwd=project.root, env=env, capture_output=True, text=True, timeout=900
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert (tmp_path / "where.txt").read_text() == "dlt___main__"
+    assert (project.root / "dlt___main__.duckdb").is_file()
