@@ -130,6 +130,16 @@ def test_instance_run_queue_loads_as_the_limits_it_names(tmp_path):
         assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
 
 
+def test_the_run_queue_is_the_default_coordinator_without_any_file(tmp_path):
+    """scale-out.md: the queue, 10 runs at once, is the default; the file sets other limits."""
+    from dagster import DagsterInstance
+
+    (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    with DagsterInstance.from_config(str(tmp_path)) as instance:
+        assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
+        assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 10
+
+
 def test_the_schema_kinds_reject_a_misspelt_or_unchecked_key():
     instance = schema_block("dagster_instance")
     instance["concurrency"]["runs"]["max_concurent_runs"] = instance["concurrency"]["runs"].pop(
