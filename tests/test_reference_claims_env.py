@@ -299,3 +299,22 @@ def test_an_unnamed_pipeline_is_named_after_the_process_that_runs_it(tmp_path):
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert (tmp_path / "where.txt").read_text() == "dlt___main__"
     assert (project.root / "dlt___main__.duckdb").is_file()
+
+
+
+def test_without_dlt_data_dir_a_user_s_dlt_folder_follows_xdg_data_home_until_dot_dlt_exists(tmp_path):
+    """scale-out.md: dlt's data folder for a user other than root is `$XDG_DATA_HOME/dlt`
+    where that is set and `~/.dlt` is absent, else `~/.dlt`. The child reports a user id
+    other than root's (the test may run as root), and dlt's own code decides."""
+    home, xdg = tmp_path / "home", tmp_path / "xdg"
+    xdg.mkdir()
+    env = {**clean_env(tmp_path), "XDG_DATA_HOME": str(xdg)}
+    del env["DLT_DATA_DIR"]
+    code = "import os; os.geteuid = lambda: 1000; import dlt; print(dlt.current.run_context().data_dir)"
+    assert python(code, tmp_path, env) == str(xdg / "dlt")
+    (home / ".dlt").mkdir()
+    assert python(code, tmp_path, env) == str(home / ".dlt")
+    env.pop("XDG_DATA_HOME")
+    code_as_root = "import dlt; print(dlt.current.run_context().data_dir)"
+    if os.geteuid() == 0:
+        assert python(code_as_root, tmp_path, env) == "/var/dlt"
