@@ -19,6 +19,10 @@ offset, read as UTC); any other value gets 400, as a strict API would answer.
 {"type": "api_key", "name": "X-API-Key", "location": "header" | "query", "api_key": K};
 a missing or wrong one gets 401.
 
+`edited` lists some records twice: {"orders": [2]} serves record 2 again after every
+record, as "orders-2-edited" with a later updated_at (an API that lists changes oldest
+first, or a record edited while a client pages), so one load holds two versions of a key.
+
 Tests add records between runs with add_records() and read what clients asked for in
 requests (path and query of every GET), e.g. to prove an incremental cursor was sent.
 """
@@ -77,6 +81,7 @@ class RestApiServer:
     since_param: str = "updated_since"
     until_param: str = "updated_until"
     window_format: str = "datetime"
+    edited: dict[str, list[int]] = field(default_factory=dict)
     requests: list[LoggedRequest] = field(default_factory=list)
 
     @classmethod
@@ -94,6 +99,11 @@ class RestApiServer:
         self._records = {
             name: [make_record(name, i) for i in range(1, count + 1)] for name, count in self.counts.items()
         }
+        for name, ids in self.edited.items():
+            records, last = self._records[name], len(self._records[name])
+            for offset, record_id in enumerate(ids, start=1):
+                later = (EPOCH + timedelta(hours=last + offset)).isoformat()
+                records.append({**records[record_id - 1], "name": f"{name}-{record_id}-edited", "updated_at": later})
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -106,7 +116,7 @@ class RestApiServer:
     def add_records(self, resource: str, n: int) -> None:
         with self._lock:
             records = self._records.setdefault(resource, [])
-            start = len(records) + 1
+            start = max((r["id"] for r in records), default=0) + 1
             records.extend(make_record(resource, i) for i in range(start, start + n))
 
     def _window_value(self, name: str, value: str) -> datetime:

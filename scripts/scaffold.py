@@ -314,6 +314,7 @@ def _needs(args: argparse.Namespace, variables: dict, result: Plan) -> None:
     """The env vars (names only: values are never written) and packages the code needs."""
     source = variables["src"]  # the config-driven source (scripts/source_config.py), or None
     result.env_vars = (source.secrets if source else []) + DESTINATION_ENV[args.destination]
+    result.notes += source.notes if source else []
     prefix = variables["env_prefix"]
     if variables["incremental_cursor"] or (source and source.incremental and source.kind != "filesystem"):
         result.env_vars.append(f"{prefix}_INITIAL_VALUE (optional)")

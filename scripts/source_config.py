@@ -18,6 +18,7 @@ shorthand flags (--base-url, --resources, --incremental-cursor) build the same c
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -41,6 +42,8 @@ REQUIRED_SECRETS = {
     "oauth2_client_credentials": ("client_id", "client_secret"),
 }
 WINDOW_FORMATS = ("datetime", "date", "naive", "unix")
+# A cursor_path whose column name dlt keeps as is, nested fields joined by "__"
+PLAIN_CURSOR_PATH = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*$")
 DEFAULT_SQL_BACKEND = "pyarrow"  # when the config names none, into FAST_ARROW (Prepared.sql_backend)
 FAST_ARROW = ("duckdb", "postgres")  # destinations where the benchmark measured Arrow faster
 READERS = {"csv": "read_csv", "jsonl": "read_jsonl", "parquet": "read_parquet"}
@@ -78,6 +81,7 @@ class Prepared:
     partitions: dict[str, Any] | None = None
     packages: list[str] = field(default_factory=list)
     cursor_parsers: list[str] = field(default_factory=list)  # dlt.common.time functions the code calls
+    notes: list[str] = field(default_factory=list)  # what scaffold.py tells the user about the config
 
     @staticmethod
     def cursor_parser(incremental: dict[str, Any]) -> str | None:
@@ -291,6 +295,37 @@ def _merges_on_key(resource: dict[str, Any], defaults: dict[str, Any]) -> bool:
     return disposition == "merge" and bool(resource.get("primary_key", defaults.get("primary_key")))
 
 
+def _deduplicates(resource: dict[str, Any], defaults: dict[str, Any]) -> bool:
+    """Whether dlt's default merge (delete-insert) runs, which keeps one row per key."""
+    disposition = resource.get("write_disposition", defaults.get("write_disposition"))
+    strategy = disposition.get("strategy", "delete-insert") if isinstance(disposition, dict) else "delete-insert"
+    return _merges_on_key(resource, defaults) and strategy == "delete-insert"
+
+
+def _newest_wins(resource: dict[str, Any], defaults: dict[str, Any], cursor_path: Any) -> str | None:
+    """Make the newest version of a key win a merge: `dedup_sort: desc` on the cursor column.
+
+    Without it dlt keeps an arbitrary row per key of one load (the first one read, on
+    DuckDB): the older version, for an API read oldest first (references/
+    incremental-backfill-parallel.md). Returns a note when it cannot set the hint itself."""
+    if not _deduplicates(resource, defaults):
+        return None
+    name = resource.get("name", "resource_defaults")
+    if not isinstance(cursor_path, str) or not PLAIN_CURSOR_PATH.match(cursor_path):
+        return (
+            f"{name}: set the dedup_sort: desc hint on the column of cursor_path {cursor_path!r} "
+            "yourself (columns: {COLUMN: {dedup_sort: desc}}), so that a merge keeps the newest "
+            "version of a key that comes twice in one load"
+        )
+    column = cursor_path.replace(".", "__")
+    columns = resource.setdefault("columns", {})
+    if not isinstance(columns, dict):
+        return f"{name}: columns is not a mapping; add dedup_sort: desc to column {column!r} yourself"
+    if not any(isinstance(hints, dict) and "dedup_sort" in hints for hints in columns.values()):
+        columns[column] = {**(columns.get(column) or {}), "dedup_sort": "desc"}
+    return None
+
+
 def _window(incremental: dict[str, Any], safe: bool, convert: bool) -> dict[str, Any]:
     """The incremental block with its window from the source function's start/end."""
     incremental = dict(incremental)
@@ -328,7 +363,10 @@ def _prepare_rest(
     for resource in [defaults, *_resource_dicts(config)]:
         endpoint = resource.get("endpoint")
         if isinstance(endpoint, dict) and isinstance(endpoint.get("incremental"), dict):
-            safe = _merges_on_key(resource, defaults if resource is not defaults else {})
+            inherited = defaults if resource is not defaults else {}
+            safe = _merges_on_key(resource, inherited)
+            note = _newest_wins(resource, inherited, endpoint["incremental"].get("cursor_path"))
+            prepared.notes += [note] if note else []
             endpoint["incremental"] = _window(endpoint["incremental"], safe, convert)
             prepared.incremental = True
             prepared.backfill = prepared.backfill or safe

@@ -122,3 +122,14 @@ def test_custom_window_params_in_the_format_the_api_expects():
         with pytest.raises(urllib.error.HTTPError) as info:  # a datetime where a date is expected
             get_full(f"{api.url}items?since=2026-01-02T00:00:00%2B00:00")
         assert info.value.code == 400
+
+
+def test_an_edited_record_is_listed_again_after_every_record_with_a_later_cursor():
+    with RestApiServer({"orders": 3}, page_size=10, paginator="none", edited={"orders": [2]}) as api:
+        body = get(f"{api.url}orders")
+        assert [(r["id"], r["name"]) for r in body] == [(1, "orders-1"), (2, "orders-2"), (3, "orders-3"), (2, "orders-2-edited")]
+        assert body[-1]["updated_at"] > body[2]["updated_at"]
+        since = get(f"{api.url}orders?{urlencode({'updated_since': body[2]['updated_at']})}")
+        assert [r["name"] for r in since] == ["orders-3", "orders-2-edited"]
+        api.add_records("orders", 1)
+        assert get(f"{api.url}orders")[-1]["id"] == 4  # the next id, not a second 4th entry
