@@ -82,6 +82,7 @@ class Prepared:
     packages: list[str] = field(default_factory=list)
     cursor_parsers: list[str] = field(default_factory=list)  # dlt.common.time functions the code calls
     notes: list[str] = field(default_factory=list)  # what scaffold.py tells the user about the config
+    newest_wins: bool = False  # some resource got dedup_sort desc on its cursor column (_newest_wins)
 
     @staticmethod
     def cursor_parser(incremental: dict[str, Any]) -> str | None:
@@ -298,7 +299,9 @@ def _merges_on_key(resource: dict[str, Any], defaults: dict[str, Any]) -> bool:
 def _deduplicates(resource: dict[str, Any], defaults: dict[str, Any]) -> bool:
     """Whether dlt's default merge (delete-insert) runs, which keeps one row per key."""
     disposition = resource.get("write_disposition", defaults.get("write_disposition"))
-    strategy = disposition.get("strategy", "delete-insert") if isinstance(disposition, dict) else "delete-insert"
+    strategy = (
+        disposition.get("strategy", "delete-insert") if isinstance(disposition, dict) else "delete-insert"
+    )
     return _merges_on_key(resource, defaults) and strategy == "delete-insert"
 
 
@@ -365,8 +368,10 @@ def _prepare_rest(
         if isinstance(endpoint, dict) and isinstance(endpoint.get("incremental"), dict):
             inherited = defaults if resource is not defaults else {}
             safe = _merges_on_key(resource, inherited)
+            columns_before = json.dumps(resource.get("columns"))
             note = _newest_wins(resource, inherited, endpoint["incremental"].get("cursor_path"))
             prepared.notes += [note] if note else []
+            prepared.newest_wins |= json.dumps(resource.get("columns")) != columns_before
             endpoint["incremental"] = _window(endpoint["incremental"], safe, convert)
             prepared.incremental = True
             prepared.backfill = prepared.backfill or safe

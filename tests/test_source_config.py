@@ -307,44 +307,70 @@ def test_each_shipped_example_config_scaffolds(tmp_path, capsys, scaffold_main, 
     assert tree_hash(project.root) == before
 
 
-def _prepared_rest(resource_defaults: dict, resources: list) -> tuple[dict, list[str]]:
-    from evals.skill import templating  # noqa: F401 (puts scripts/ on sys.path)
+def _prepared_rest(
+    resource_defaults: dict, resources: list, newest_wins: bool | None = None
+) -> tuple[dict, list[str]]:
     import source_config
 
-    config = {"client": {"base_url": "http://127.0.0.1:9/"}, "resource_defaults": resource_defaults, "resources": resources}
+    from evals.skill import templating  # noqa: F401 (puts scripts/ on sys.path)
+
+    config = {
+        "client": {"base_url": "http://127.0.0.1:9/"},
+        "resource_defaults": resource_defaults,
+        "resources": resources,
+    }
     prepared = source_config.prepare(config, "rest_api", "shop", Path("source.yaml"), validate_with_dlt=False)
+    if newest_wins is not None:  # the template's comment on dedup_sort is there only when the scaffold set it
+        assert prepared.newest_wins is newest_wins
     return prepared.config, prepared.notes
 
 
 def _incremental(cursor_path: str) -> dict:
-    return {"incremental": {"cursor_path": cursor_path, "start_param": "since", "initial_value": "2026-01-01"}}
+    return {
+        "incremental": {"cursor_path": cursor_path, "start_param": "since", "initial_value": "2026-01-01"}
+    }
 
 
 def test_a_merged_incremental_resource_keeps_the_newest_version_of_a_key():
     """dedup_sort desc on the cursor column (references/incremental-backfill-parallel.md)."""
     merged = {"primary_key": "id", "write_disposition": "merge", "endpoint": _incremental("updated_at")}
-    config, notes = _prepared_rest(merged, ["orders"])
+    config, notes = _prepared_rest(merged, ["orders"], newest_wins=True)
     assert config["resource_defaults"]["columns"] == {"updated_at": {"dedup_sort": "desc"}} and notes == []
 
-    nested = {"name": "o", "primary_key": "id", "write_disposition": "merge", "endpoint": _incremental("meta.changed_at")}
+    nested = {
+        "name": "o",
+        "primary_key": "id",
+        "write_disposition": "merge",
+        "endpoint": _incremental("meta.changed_at"),
+    }
     config, _ = _prepared_rest({}, [nested])
     assert config["resources"][0]["columns"] == {"meta__changed_at": {"dedup_sort": "desc"}}
 
 
 def test_dedup_sort_is_left_alone_where_it_does_not_apply_or_the_user_chose():
     appended = {"name": "a", "endpoint": _incremental("updated_at")}
-    scd2 = {"name": "s", "primary_key": "id", "write_disposition": {"disposition": "merge", "strategy": "scd2"},
-            "endpoint": _incremental("updated_at")}  # fmt: skip
-    chosen = {"name": "c", "primary_key": "id", "write_disposition": "merge", "endpoint": _incremental("updated_at"),
-              "columns": {"version": {"dedup_sort": "desc"}, "updated_at": {"data_type": "timestamp"}}}  # fmt: skip
-    config, notes = _prepared_rest({}, [appended, scd2, chosen])
+    keyed = {"primary_key": "id", "endpoint": _incremental("updated_at")}
+    scd2 = {"name": "s", **keyed, "write_disposition": {"disposition": "merge", "strategy": "scd2"}}
+    own = {"version": {"dedup_sort": "desc"}, "updated_at": {"data_type": "timestamp"}}
+    chosen = {"name": "c", **keyed, "write_disposition": "merge", "columns": own}
+    config, notes = _prepared_rest({}, [appended, scd2, chosen], newest_wins=False)
     assert "columns" not in config["resources"][0] and "columns" not in config["resources"][1]
-    assert config["resources"][2]["columns"] == {"version": {"dedup_sort": "desc"}, "updated_at": {"data_type": "timestamp"}}
+    assert config["resources"][2]["columns"] == {
+        "version": {"dedup_sort": "desc"},
+        "updated_at": {"data_type": "timestamp"},
+    }
     assert notes == []
 
 
 def test_a_cursor_path_that_is_not_a_plain_column_gets_a_note_instead_of_a_guess():
-    merged = {"name": "o", "primary_key": "id", "write_disposition": "merge", "endpoint": _incremental("$.meta[0].ts")}
-    config, notes = _prepared_rest({}, [merged])
+    merged = {
+        "name": "o",
+        "primary_key": "id",
+        "write_disposition": "merge",
+        "endpoint": _incremental("$.meta[0].ts"),
+    }
+    config, notes = _prepared_rest({}, [merged], newest_wins=False)
     assert "columns" not in config["resources"][0]
-    assert notes and "o: set the dedup_sort: desc hint on the column of cursor_path '$.meta[0].ts'" in notes[0]
+    assert (
+        notes and "o: set the dedup_sort: desc hint on the column of cursor_path '$.meta[0].ts'" in notes[0]
+    )
