@@ -103,7 +103,9 @@ class RestApiServer:
             records, last = self._records[name], len(self._records[name])
             for offset, record_id in enumerate(ids, start=1):
                 later = (EPOCH + timedelta(hours=last + offset)).isoformat()
-                records.append({**records[record_id - 1], "name": f"{name}-{record_id}-edited", "updated_at": later})
+                records.append(
+                    {**records[record_id - 1], "name": f"{name}-{record_id}-edited", "updated_at": later}
+                )
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 

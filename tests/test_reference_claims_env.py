@@ -294,12 +294,16 @@ def test_an_unnamed_pipeline_is_named_after_the_process_that_runs_it(tmp_path):
     assert get_python_environment_entry_point("python") == ["python", "-m", "dagster"]
     worker = [sys.executable, "-m", "dagster", "asset", "materialize", "-m", "evalproj.definitions"]
     done = subprocess.run(
-        [*worker, "--select", "unnamed"], cwd=project.root, env=env, capture_output=True, text=True, timeout=900
+        [*worker, "--select", "unnamed"],
+        cwd=project.root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert (tmp_path / "where.txt").read_text() == "dlt___main__"
     assert (project.root / "dlt___main__.duckdb").is_file()
-
 
 
 def test_without_dlt_data_dir_a_user_s_dlt_folder_follows_xdg_data_home_until_dot_dlt_exists(tmp_path):

@@ -127,7 +127,12 @@ def test_custom_window_params_in_the_format_the_api_expects():
 def test_an_edited_record_is_listed_again_after_every_record_with_a_later_cursor():
     with RestApiServer({"orders": 3}, page_size=10, paginator="none", edited={"orders": [2]}) as api:
         body = get(f"{api.url}orders")
-        assert [(r["id"], r["name"]) for r in body] == [(1, "orders-1"), (2, "orders-2"), (3, "orders-3"), (2, "orders-2-edited")]
+        assert [(r["id"], r["name"]) for r in body] == [
+            (1, "orders-1"),
+            (2, "orders-2"),
+            (3, "orders-3"),
+            (2, "orders-2-edited"),
+        ]
         assert body[-1]["updated_at"] > body[2]["updated_at"]
         since = get(f"{api.url}orders?{urlencode({'updated_since': body[2]['updated_at']})}")
         assert [r["name"] for r in since] == ["orders-3", "orders-2-edited"]
