@@ -71,7 +71,7 @@ def test_wires_a_pythonic_load_into_existing_definitions_by_adding_two_lines(tmp
     assert [ast.dump(n) for n in new if ast.unparse(n) not in added] == [ast.dump(n) for n in old]
     assert (project.package_dir / "definitions.py.bak").read_text() == original
     after = loaded_definitions(project, env)
-    assert after["resources"] == sorted([*before["resources"], "dlt_resource"])
+    assert after["resources"] == sorted([*before["resources"], "dlt_shop"])
     assert after["jobs"] == before["jobs"] and after["schedules"] == before["schedules"]
     assert set(before["assets"]) <= set(after["assets"])  # dlt's source tables are external assets:
     new = ["dlt_shop_customers", "dlt_shop_orders", "shop_customers", "shop_orders"]
@@ -313,7 +313,7 @@ def test_doctor_validates_a_scaffolded_code_location_and_maps_its_errors(tmp_pat
     assert findings["project"]["detail"].startswith("classic code location ([tool.dagster] module_name")
     assert findings[validate]["ok"] and "dg check defs" not in findings
     module = project.package_dir / "shop.py"
-    module.write_text(module.read_text().replace('resources={"dlt_resource"', 'resources={"dlt"'))
+    module.write_text(module.read_text().replace('resources={"dlt_shop"', 'resources={"dlt"'))
     code, findings = doctor()
     assert code == 1 and not findings[validate]["ok"]
     assert any("resource-with-key" in see for see in findings[validate]["see"]), findings[validate]

@@ -76,7 +76,7 @@ def test_a_broken_project_points_at_the_troubleshooting_entry(tmp_path, breaker,
 def test_a_resource_key_mismatch_in_pythonic_assets(tmp_path):
     project, env = scaffolded(tmp_path, approach="pythonic")
     module = project.defs_dir / "shop.py"
-    module.write_text(module.read_text().replace('resources={"dlt_resource"', 'resources={"dlt"'))
+    module.write_text(module.read_text().replace('resources={"dlt_shop"', 'resources={"dlt"'))
     code, report = doctor(project, env)
     check = next(f for f in report["findings"] if f["what"] == "dg check defs")
     assert code == 1 and any("resource-with-key" in see for see in check["see"]), check
