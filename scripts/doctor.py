@@ -68,6 +68,10 @@ KNOWN_ERRORS: tuple[tuple[str, str], ...] = (
         r"resource with key '[^']+' required by op '[^']+' was not provided",
         "resource with key ... required by op ... was not provided",
     ),
+    (
+        r"Definitions objects \d+ and \d+ have different resources with same key",
+        "Definitions objects 1 and 2 have different resources with same key",
+    ),
     (r"password authentication failed for user", "password authentication failed for user"),
     (
         r"connection to server at .* failed: Connection refused",
