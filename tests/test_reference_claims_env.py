@@ -170,11 +170,14 @@ def where_project(tmp_path):
     return project, env
 
 
+def run_ok(argv: list[str], cwd: Path, env: dict[str, str]) -> None:
+    done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+
 def dg_run(args, cwd, env, tmp_path) -> str:
     (tmp_path / "where.txt").unlink(missing_ok=True)
-    dg = str(Path(sys.executable).parent / "dg")
-    done = subprocess.run([dg, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    run_ok([str(Path(sys.executable).parent / "dg"), *args], cwd, env)
     return (tmp_path / "where.txt").read_text()
 
 
@@ -222,15 +225,7 @@ def test_dg_dev_changes_to_the_project_root_first(tmp_path):
     starts the servers (dagster-webserver, which the harness does not install, is replaced
     by a recorder)."""
     project, env = where_project(tmp_path)
-    done = subprocess.run(
-        [sys.executable, "-c", DG_DEV_UNTIL_THE_SERVERS],
-        cwd=project.package_dir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    run_ok([sys.executable, "-c", DG_DEV_UNTIL_THE_SERVERS], project.package_dir, env)
     assert (tmp_path / "where.txt").read_text() == f"{project.root}|{[str(project.root)]}"
 
 
@@ -293,15 +288,7 @@ def test_an_unnamed_pipeline_is_named_after_the_process_that_runs_it(tmp_path):
 
     assert get_python_environment_entry_point("python") == ["python", "-m", "dagster"]
     worker = [sys.executable, "-m", "dagster", "asset", "materialize", "-m", "evalproj.definitions"]
-    done = subprocess.run(
-        [*worker, "--select", "unnamed"],
-        cwd=project.root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    run_ok([*worker, "--select", "unnamed"], project.root, env)
     assert (tmp_path / "where.txt").read_text() == "dlt___main__"
     assert (project.root / "dlt___main__.duckdb").is_file()
 
